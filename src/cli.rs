@@ -1,0 +1,164 @@
+//! The command-line interface: clap types only. Their doc comments are the help text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use clap_complete::Shell;
+
+/// Spawn, update and check the child repositories of an autonomous AI development system.
+#[derive(Debug, Parser)]
+#[command(name = "osorganic", version, about, propagate_version = true)]
+#[command(after_help = "Examples:
+  osorganic spawn my-shop --define domain=e-commerce
+  osorganic update --from template
+  osorganic doctor --json")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new child repository from a template
+    Spawn(SpawnArgs),
+    /// Bring a child up to a newer template version with a three-way merge
+    Update(UpdateArgs),
+    /// Check a child before it deploys: Vercel, Supabase, GitHub, runtime, tools, drift
+    Doctor(DoctorArgs),
+    /// Print shell completions to stdout
+    #[command(after_help = "Examples:
+  osorganic completions bash > ~/.local/share/bash-completion/completions/osorganic
+  osorganic completions zsh > ~/.zfunc/_osorganic")]
+    Completions {
+        /// The shell to generate completions for
+        shell: Shell,
+    },
+}
+
+/// Arguments of `osorganic spawn`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  osorganic spawn demo --yes
+  osorganic spawn shop --yes --define domain=e-commerce --define vercel_plan=pro
+  osorganic spawn shop --answers-file answers.toml --dest ~/src/shop
+  osorganic spawn demo --template ./my-template --dry-run
+  osorganic spawn demo --template https://github.com/acme/osorganic.git --ref v1.2.0")]
+pub struct SpawnArgs {
+    /// Name of the child: a folder, Vercel project and Python package stem (e.g. `my-shop`)
+    pub name: String,
+
+    /// Folder to create [default: ./NAME]
+    #[arg(long, value_name = "DIR")]
+    pub dest: Option<PathBuf>,
+
+    /// Template to spawn from: `embedded` (built in), a local folder, or a git repository (path or URL)
+    #[arg(long, value_name = "SOURCE", default_value = "embedded")]
+    pub template: String,
+
+    /// Revision to read when SOURCE is a git repository (branch, tag or commit)
+    #[arg(long = "ref", value_name = "REV")]
+    pub git_ref: Option<String>,
+
+    /// Answer a question: KEY=VALUE (repeatable; wins over --answers-file)
+    #[arg(long = "define", short = 'd', value_name = "KEY=VALUE")]
+    pub defines: Vec<String>,
+
+    /// TOML file of answers (`key = value` at the top level)
+    #[arg(long, value_name = "FILE")]
+    pub answers_file: Option<PathBuf>,
+
+    /// Accept the default for every question not otherwise answered
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Do not create a git repository
+    #[arg(long)]
+    pub no_git: bool,
+
+    /// List what would be written, write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Arguments of `osorganic update`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  osorganic update --from template
+  osorganic update --from embedded --yes
+  osorganic update --check
+  osorganic update --dry-run --json
+  osorganic update --define domain=fintech
+  osorganic update --abort")]
+pub struct UpdateArgs {
+    /// Where the new template comes from: `template` (the git remote), `embedded`, a folder, or a git path or URL
+    /// [default: the source recorded in .osorganic.toml]
+    #[arg(long, value_name = "SOURCE")]
+    pub from: Option<String>,
+
+    /// Tag, branch or commit of a git source [default: the remote's default branch head]
+    #[arg(long, value_name = "REV")]
+    pub to: Option<String>,
+
+    /// Answer or change an answer: KEY=VALUE (repeatable)
+    #[arg(long = "define", short = 'd', value_name = "KEY=VALUE")]
+    pub defines: Vec<String>,
+
+    /// Accept defaults for new questions
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Write nothing; exit 0 when up to date, 1 when behind
+    #[arg(long, conflicts_with_all = ["dry_run", "abort"])]
+    pub check: bool,
+
+    /// Write nothing; show what would happen to each file
+    #[arg(long, conflicts_with = "abort")]
+    pub dry_run: bool,
+
+    /// Print the per-file result as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+
+    /// Undo an unfinished update, restoring the child as it was before
+    #[arg(long)]
+    pub abort: bool,
+
+    /// The child to update [default: the current folder]
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub path: PathBuf,
+}
+
+/// Arguments of `osorganic doctor`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  osorganic doctor
+  osorganic doctor --path ../shop --json
+  osorganic doctor --offline --env-file .env")]
+pub struct DoctorArgs {
+    /// The child to check [default: the current folder]
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub path: PathBuf,
+
+    /// Print the report as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+
+    /// Do not fetch a template remote for the drift check
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Read environment variables from this file as well as the environment
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,44 @@
+//! One module per subcommand, and the exit status every command shares.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command};
+use crate::printer::Printer;
+
+pub mod completions;
+pub mod doctor;
+pub mod spawn;
+pub mod update;
+
+/// How a command ended; the process exit code is decided here and nowhere else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: the command did what was asked.
+    Success,
+    /// 1: the user must act (conflicts to resolve, doctor errors, a dirty tree, a child behind its template).
+    UserActionNeeded,
+    /// 2: a usage error or an unexpected failure.
+    Error,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        match status {
+            ExitStatus::Success => ExitCode::from(0),
+            ExitStatus::UserActionNeeded => ExitCode::from(1),
+            ExitStatus::Error => ExitCode::from(2),
+        }
+    }
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli, printer: &Printer) -> Result<ExitStatus> {
+    match cli.command {
+        Command::Spawn(args) => spawn::spawn(args, printer),
+        Command::Update(args) => update::update(args, printer),
+        Command::Doctor(args) => doctor::doctor(args, printer),
+        Command::Completions { shell } => completions::completions(shell, &mut std::io::stdout()),
+    }
+}

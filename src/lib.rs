@@ -1,0 +1,5 @@
+//! osorganic spawns, updates and checks the child repositories of an autonomous AI development system.
+
+pub mod cli;
+pub mod commands;
+pub mod printer;

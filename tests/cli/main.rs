@@ -1,0 +1,3 @@
+//! Integration tests: the built `osorganic` binary driven through its command line.
+
+mod completions;
