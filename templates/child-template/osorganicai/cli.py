@@ -46,7 +46,8 @@ def run_agent(kind: str, issue: int, job_id: uuid.UUID | None, settings: Setting
 
     repository = settings.require_repository()
     config = load_config()
-    llm = provider_from_settings(settings)
+    agent_settings = config.product_owner if kind == "product_owner" else config.developer
+    llm = provider_from_settings(settings, agent_settings.provider)
     store = Store(settings.require("DATABASE_URL"), max_connections=1)
     github = GitHubClient.from_settings(settings)
     try:

@@ -30,6 +30,7 @@ class ConfigError(RuntimeError):
 
 @dataclass(frozen=True)
 class AgentConfig:
+    provider: str | None
     model: str | None
     temperature: float
     max_tokens: int
@@ -74,6 +75,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def _agent(table: dict[str, Any], default_prompt: str, temperature: float, max_tokens: int) -> AgentConfig:
     try:
         return AgentConfig(
+            provider=str(table["provider"]).lower() if table.get("provider") else None,
             model=str(table["model"]) if table.get("model") else None,
             temperature=float(table.get("temperature", temperature)),
             max_tokens=int(table.get("max_tokens", max_tokens)),

@@ -128,7 +128,7 @@ def database(pg_server: PostgresServer) -> str:
     """A fresh migrated, Supabase-bootstrapped database; returns its conninfo."""
     name = f"test_{os.getpid()}_{next(_database_counter)}"
     with pg_server.admin() as admin:
-        admin.execute(f'create database "{name}" template osorganic_template')
+        admin.execute(f'create database "{name}" template osorganic_template strategy file_copy')
     return pg_server.conninfo(name)
 
 

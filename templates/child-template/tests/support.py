@@ -179,7 +179,7 @@ class FakeGitHub:
 
             do_GET = do_POST = do_PATCH = do_DELETE = _answer
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

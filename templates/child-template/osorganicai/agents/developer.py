@@ -175,7 +175,7 @@ class DeveloperAgent(BaseAgent):
         ]
         if context:
             parts.append("# Relevant files of the repository (read-only context)")
-            parts += [fence(f"file {path}", text) for path, text in context.items()]
+            parts += [f"File `{path}`:\n" + fence("file", text) for path, text in context.items()]
         parts.append(
             "# Task\nImplement the specification as a small change. Return `files` (full content of each "
             "new or changed file, repository-relative paths) and `tests` (pytest files under tests/, named "

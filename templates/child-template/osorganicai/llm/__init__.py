@@ -32,7 +32,10 @@ __all__ = [
 ]
 
 
-def provider_from_settings(settings: Settings) -> LLMProvider:
+def provider_from_settings(settings: Settings, configured: str | None = None) -> LLMProvider:
+    """The provider named by LLM_PROVIDER, else by config/agents.toml (`configured`)."""
+    if configured and not settings.get("LLM_PROVIDER"):
+        settings = Settings({**settings.values, "LLM_PROVIDER": configured})
     provider = settings.llm_provider
     if provider == "offline":
         from .offline import OfflineProvider
