@@ -2,4 +2,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod git;
 pub mod printer;
+pub mod record;
+pub mod template;
