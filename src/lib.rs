@@ -3,4 +3,7 @@
 pub mod cli;
 pub mod commands;
 pub mod doctor;
+pub mod git;
 pub mod printer;
+pub mod record;
+pub mod template;
