@@ -6,12 +6,10 @@ use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
 use thiserror::Error;
 use walkdir::WalkDir;
 
-/// The record a spawn writes at the child's root.
-pub const RECORD_FILE: &str = ".osorganic.toml";
+pub use crate::record::{ChildRecord, RECORD_FILE};
 
 /// Doctor never reads more than this from one file: a config larger than this is itself a finding.
 pub const MAX_FILE_BYTES: u64 = 2 * 1024 * 1024;
@@ -41,38 +39,6 @@ pub enum ChildError {
     NotAChild(PathBuf),
     #[error("cannot read `{}`: {message}", .path.display())]
     UnreadableRecord { path: PathBuf, message: String },
-}
-
-/// `.osorganic.toml`: how the child was made.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ChildRecord {
-    pub osorganic_version: Option<String>,
-    pub name: String,
-    pub template: TemplateRecord,
-    #[serde(default)]
-    pub answers: toml::Table,
-}
-
-/// The `[template]` table of the record.
-#[derive(Debug, Clone, Deserialize)]
-pub struct TemplateRecord {
-    pub name: String,
-    pub version: String,
-    pub source: String,
-    pub kind: String,
-    pub rev: Option<String>,
-    pub commit: Option<String>,
-    pub base: Option<String>,
-}
-
-impl ChildRecord {
-    /// A recorded answer as text (strings as they are, other values as TOML writes them).
-    pub fn answer(&self, name: &str) -> Option<String> {
-        self.answers.get(name).map(|value| match value {
-            toml::Value::String(text) => text.clone(),
-            other => other.to_string(),
-        })
-    }
 }
 
 /// Why a file's text could not be had.
@@ -162,6 +128,14 @@ impl Child {
             files: walk.files,
             broken_links: walk.broken_links,
             walk_truncated: walk.truncated,
+        })
+    }
+
+    /// A recorded answer as text (strings as they are, other values as TOML writes them).
+    pub fn answer(&self, name: &str) -> Option<String> {
+        self.record.answers.get(name).map(|value| match value {
+            toml::Value::String(text) => text.clone(),
+            other => other.to_string(),
         })
     }
 

@@ -33,7 +33,7 @@ fn record(child: &Child) -> Check {
             template.kind
         ));
     }
-    if let Some(plan) = record.answer("vercel_plan") {
+    if let Some(plan) = child.answer("vercel_plan") {
         if !matches!(plan.as_str(), "hobby" | "pro") {
             problems.push(format!(
                 "answer `vercel_plan` is `{plan}`, not hobby or pro"

@@ -77,6 +77,21 @@ fn is_variable_name(name: &str) -> bool {
         && !name.starts_with(|c: char| c.is_ascii_digit())
 }
 
+/// Variables the runtime reads with a default or only for some set-ups (see `osorganicai/settings.py`).
+const OPTIONAL: &[&str] = &[
+    "GITHUB_WEBHOOK_SECRET_PREVIOUS",
+    "GITHUB_API_URL",
+    "LLM_MODEL",
+    "OPENAI_BASE_URL",
+    "ANTHROPIC_BASE_URL",
+];
+/// A GitHub App's three variables stand in for `GITHUB_TOKEN`.
+const GITHUB_APP: [&str; 3] = [
+    "GITHUB_APP_ID",
+    "GITHUB_APP_PRIVATE_KEY",
+    "GITHUB_APP_INSTALLATION_ID",
+];
+
 fn variables(child: &Child, environment: &BTreeMap<String, String>) -> Vec<Check> {
     let text = match child.read(ENV_EXAMPLE) {
         Ok(text) => text,
@@ -88,73 +103,61 @@ fn variables(child: &Child, environment: &BTreeMap<String, String>) -> Vec<Check
             ];
         }
     };
-    let provider = environment
-        .get("LLM_PROVIDER")
-        .cloned()
-        .or_else(|| child.record.answer("llm_provider"))
-        .unwrap_or_else(|| "openai".to_string());
     let is_set = |name: &str| {
         environment
             .get(name)
             .is_some_and(|value| !value.trim().is_empty())
     };
+    let provider = environment
+        .get("LLM_PROVIDER")
+        .filter(|provider| !provider.trim().is_empty())
+        .cloned()
+        .or_else(|| child.answer("llm_provider"))
+        .unwrap_or_else(|| "openai".to_string())
+        .to_lowercase();
+    let token_set = is_set("GITHUB_TOKEN");
+    let app_started = GITHUB_APP.iter().any(|name| is_set(name));
     let mut checks = Vec::new();
     let mut seen = BTreeSet::new();
-    let all = example_variables(&text);
-    for variable in &all {
+    let mut optional_unset = 0;
+    for variable in example_variables(&text) {
         if !seen.insert(variable.name.clone()) || is_set(&variable.name) {
             continue;
         }
-        if !needed_for_provider(&variable.name, &provider) {
+        let name = variable.name.as_str();
+        let needed = match name {
+            "GITHUB_TOKEN" => !app_started,
+            _ if GITHUB_APP.contains(&name) => app_started && !token_set,
+            "OPENAI_API_KEY" => provider == "openai" && !is_set("OPENAI_BASE_URL"),
+            "ANTHROPIC_API_KEY" => provider == "anthropic",
+            _ => !variable.optional && !OPTIONAL.contains(&name),
+        };
+        if !needed {
+            optional_unset += 1;
             continue;
         }
-        // A GitHub App stands in for a token, and a token for an App.
-        if variable.name == "GITHUB_TOKEN" && is_set("GITHUB_APP_ID") {
-            continue;
-        }
-        if variable.name.starts_with("GITHUB_APP_") && is_set("GITHUB_TOKEN") {
-            continue;
-        }
-        let check = if variable.optional {
-            Check::warn(
-                "runtime.env",
-                GROUP,
-                format!("optional `{}` is not set", variable.name),
-            )
+        let message = if name == "GITHUB_TOKEN" {
+            "`GITHUB_TOKEN` is not set (nor a GitHub App's `GITHUB_APP_*` variables)".to_string()
         } else {
-            Check::error(
-                "runtime.env",
-                GROUP,
-                format!("`{}` is not set", variable.name),
-            )
+            format!("`{name}` is not set")
         };
         checks.push(
-            check
+            Check::error("runtime.env", GROUP, message)
                 .file(ENV_EXAMPLE)
                 .line(Some(variable.line))
-                .fix(format!(
-                    "set it in the environment or `--env-file`, and on Vercel: `vercel env add {}`",
-                    variable.name
-                )),
+                .fix(format!("set it in the environment or `--env-file`, and on Vercel: `vercel env add {name}`")),
         );
     }
     if checks.is_empty() {
-        checks.push(Check::ok(
-            "runtime.env",
-            GROUP,
-            format!("the {} variables of `.env.example` are set", seen.len()),
-        ));
+        let message = match optional_unset {
+            0 => format!("the {} variables of `.env.example` are set", seen.len()),
+            unset => format!(
+                "the variables of `.env.example` this set-up needs are set ({unset} optional or alternative ones are not)"
+            ),
+        };
+        checks.push(Check::ok("runtime.env", GROUP, message));
     }
     checks
-}
-
-/// An API key is needed only for the provider in use.
-fn needed_for_provider(name: &str, provider: &str) -> bool {
-    match name {
-        "OPENAI_API_KEY" | "OPENAI_BASE_URL" => provider == "openai",
-        "ANTHROPIC_API_KEY" => provider == "anthropic",
-        _ => true,
-    }
 }
 
 fn webhook_secret(environment: &BTreeMap<String, String>) -> Check {

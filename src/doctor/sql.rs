@@ -23,8 +23,34 @@ pub struct SqlError {
     pub line: u64,
 }
 
+/// Statement kinds that are valid PostgreSQL but that sqlparser reads only in part (for example
+/// `COMMENT ON FUNCTION f()`): when one of these does not parse it is left unchecked, not an error.
+const PARTLY_SUPPORTED: &[&[&str]] = &[
+    &["comment", "on"],
+    &["create", "trigger"],
+    &["create", "or", "replace", "trigger"],
+    &["create", "event", "trigger"],
+    &["create", "policy"],
+    &["alter", "policy"],
+    &["create", "type"],
+    &["create", "publication"],
+    &["alter", "publication"],
+    &["security", "label"],
+    &["create", "aggregate"],
+    &["alter", "function"],
+    &["grant"],
+    &["revoke"],
+];
+
+/// A parsed migration: its statements, and the lines of statements left unchecked.
+#[derive(Debug, Clone, Default)]
+pub struct Migration {
+    pub statements: Vec<LocatedStatement>,
+    pub unchecked: Vec<u64>,
+}
+
 /// Parses every statement of `text`, or says where the first one fails.
-pub fn parse_migration(text: &str) -> Result<Vec<LocatedStatement>, SqlError> {
+pub fn parse_migration(text: &str) -> Result<Migration, SqlError> {
     let dialect = PostgreSqlDialect {};
     let tokens = Tokenizer::new(&dialect, text)
         .tokenize_with_location()
@@ -32,17 +58,38 @@ pub fn parse_migration(text: &str) -> Result<Vec<LocatedStatement>, SqlError> {
             message: error.message,
             line: error.location.line,
         })?;
-    let mut statements = Vec::new();
+    let mut migration = Migration::default();
     for chunk in split_statements(tokens) {
         let line = chunk[0].span.start.line;
         if is_keyword(&chunk[0].token, Keyword::DO) {
-            statements.extend(do_block_statements(&chunk));
+            migration.statements.extend(do_block_statements(&chunk));
             continue;
         }
-        let statement = parse_one(&dialect, chunk).map_err(|error| located(error, line))?;
-        statements.push(LocatedStatement { statement, line });
+        let partly_supported = is_partly_supported(&chunk);
+        match parse_one(&dialect, chunk) {
+            Ok(statement) => migration
+                .statements
+                .push(LocatedStatement { statement, line }),
+            Err(_) if partly_supported => migration.unchecked.push(line),
+            Err(error) => return Err(located(error, line)),
+        }
     }
-    Ok(statements)
+    Ok(migration)
+}
+
+fn is_partly_supported(chunk: &[TokenWithSpan]) -> bool {
+    let words: Vec<&TokenWithSpan> = chunk
+        .iter()
+        .filter(|token| !matches!(token.token, Token::Whitespace(_)))
+        .take(4)
+        .collect();
+    PARTLY_SUPPORTED.iter().any(|prefix| {
+        prefix.len() <= words.len()
+            && prefix
+                .iter()
+                .zip(&words)
+                .all(|(word, token)| is_word(&token.token, word))
+    })
 }
 
 /// The table a statement names, as `schema.table` in lower case (`public` when unqualified).
@@ -103,9 +150,14 @@ fn parse_one(
     Ok(statement)
 }
 
-/// SQL statements inside a `DO` block's body: each piece between semicolons, from its first
-/// REVOKE, GRANT, ALTER or CREATE keyword. PL/pgSQL around them (IF ... THEN) is skipped, and so is
-/// a piece that does not parse.
+/// SQL statements inside a `DO` block's body. PL/pgSQL around them (IF ... THEN, loops) is not
+/// SQL, so two shapes are read:
+/// - a statement written out, from its REVOKE, GRANT, ALTER or CREATE keyword to its semicolon;
+/// - dynamic SQL, `execute format('revoke all on table public.%I from %I', table_name, role)`, where
+///   each argument is a `foreach NAME in array array['a', 'b']` loop variable: every combination of
+///   the loop values is substituted and parsed.
+///
+/// A piece that still does not parse is skipped: the body as a whole is not SQL.
 fn do_block_statements(chunk: &[TokenWithSpan]) -> Vec<LocatedStatement> {
     let dialect = PostgreSqlDialect {};
     let Some((body, body_line)) = chunk.iter().find_map(|token| match &token.token {
@@ -118,25 +170,146 @@ fn do_block_statements(chunk: &[TokenWithSpan]) -> Vec<LocatedStatement> {
     let Ok(tokens) = Tokenizer::new(&dialect, body).tokenize_with_location() else {
         return Vec::new();
     };
+    let line_in_file = |token: &TokenWithSpan| body_line + token.span.start.line.saturating_sub(1);
     let mut statements = Vec::new();
-    for piece in split_statements(tokens) {
-        let start = piece.iter().position(|token| {
-            [
-                Keyword::REVOKE,
-                Keyword::GRANT,
-                Keyword::ALTER,
-                Keyword::CREATE,
-            ]
-            .iter()
-            .any(|keyword| is_keyword(&token.token, *keyword))
-        });
-        let Some(start) = start else { continue };
-        let line = body_line + piece[start].span.start.line.saturating_sub(1);
+    for piece in split_statements(tokens.clone()) {
+        let Some(start) = piece.iter().position(|token| starts_sql(&token.token)) else {
+            continue;
+        };
         if let Ok(statement) = parse_one(&dialect, piece[start..].to_vec()) {
-            statements.push(LocatedStatement { statement, line });
+            statements.push(LocatedStatement {
+                statement,
+                line: line_in_file(&piece[start]),
+            });
+        }
+    }
+    let significant: Vec<&TokenWithSpan> = tokens
+        .iter()
+        .filter(|token| !matches!(token.token, Token::Whitespace(_)))
+        .collect();
+    let loops = loop_values(&significant);
+    for (index, token) in significant.iter().enumerate() {
+        let Token::SingleQuotedString(text) = &token.token else {
+            continue;
+        };
+        let lowered = text.trim_start().to_lowercase();
+        if !["revoke ", "grant ", "alter ", "create "]
+            .iter()
+            .any(|keyword| lowered.starts_with(keyword))
+        {
+            continue;
+        }
+        for sql in expand_format(text, &format_arguments(&significant[index + 1..]), &loops) {
+            if let Ok(mut parsed) = Parser::parse_sql(&dialect, &sql) {
+                if parsed.len() == 1 {
+                    let statement = parsed.remove(0);
+                    statements.push(LocatedStatement {
+                        statement,
+                        line: line_in_file(token),
+                    });
+                }
+            }
         }
     }
     statements
+}
+
+fn starts_sql(token: &Token) -> bool {
+    [
+        Keyword::REVOKE,
+        Keyword::GRANT,
+        Keyword::ALTER,
+        Keyword::CREATE,
+    ]
+    .iter()
+    .any(|keyword| is_keyword(token, *keyword))
+}
+
+/// `foreach NAME in array array['a', 'b']`: NAME takes the values a and b.
+fn loop_values(tokens: &[&TokenWithSpan]) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut loops = std::collections::BTreeMap::new();
+    for window in tokens.windows(6) {
+        let [foreach, name, in_keyword, array, array_again, open] = window else {
+            continue;
+        };
+        let shape = is_word(&foreach.token, "foreach")
+            && is_word(&in_keyword.token, "in")
+            && is_word(&array.token, "array")
+            && is_word(&array_again.token, "array")
+            && open.token == Token::LBracket;
+        let Token::Word(name) = &name.token else {
+            continue;
+        };
+        if !shape {
+            continue;
+        }
+        let start = tokens
+            .iter()
+            .position(|token| std::ptr::eq(*token, *open))
+            .map_or(0, |index| index + 1);
+        let mut values = Vec::new();
+        for token in &tokens[start..] {
+            match &token.token {
+                Token::SingleQuotedString(value) => values.push(value.clone()),
+                Token::Comma => {}
+                _ => break,
+            }
+        }
+        loops.insert(name.value.to_lowercase(), values);
+    }
+    loops
+}
+
+/// The identifiers after a format string: `, table_name, client_role)`.
+fn format_arguments(after: &[&TokenWithSpan]) -> Vec<String> {
+    let mut arguments = Vec::new();
+    let mut tokens = after.iter();
+    while let Some(token) = tokens.next() {
+        match &token.token {
+            Token::Comma => match tokens.next().map(|token| &token.token) {
+                Some(Token::Word(word)) => arguments.push(word.value.to_lowercase()),
+                _ => break,
+            },
+            _ => break,
+        }
+    }
+    arguments
+}
+
+/// Every SQL text the format string produces over the loop values of its arguments; nothing when a
+/// placeholder's argument is not a known loop variable.
+fn expand_format(
+    format: &str,
+    arguments: &[String],
+    loops: &std::collections::BTreeMap<String, Vec<String>>,
+) -> Vec<String> {
+    let mut texts = vec![String::new()];
+    let mut argument = arguments.iter();
+    let mut characters = format.chars().peekable();
+    while let Some(character) = characters.next() {
+        if character != '%' {
+            texts.iter_mut().for_each(|text| text.push(character));
+            continue;
+        }
+        match characters.next() {
+            Some('%') => texts.iter_mut().for_each(|text| text.push('%')),
+            Some('I' | 's' | 'L') => {
+                let Some(values) = argument.next().and_then(|name| loops.get(name)) else {
+                    return Vec::new();
+                };
+                texts = texts
+                    .iter()
+                    .flat_map(|text| values.iter().map(move |value| format!("{text}{value}")))
+                    .collect();
+            }
+            _ => return Vec::new(),
+        }
+    }
+    texts
+}
+
+fn is_word(token: &Token, word: &str) -> bool {
+    matches!(token, Token::Word(found) if found.quote_style.is_none() && found.value.eq_ignore_ascii_case(word))
 }
 
 fn is_keyword(token: &Token, keyword: Keyword) -> bool {
@@ -171,12 +344,30 @@ mod tests {
                    alter table public.jobs enable row level security;\n\
                    do $$\nbegin\n  if exists (select 1 from pg_roles where rolname = 'anon') then\n    \
                    revoke all on table public.jobs from anon, authenticated;\n  end if;\nend\n$$;\n";
-        let statements = parse_migration(sql).unwrap();
+        let statements = parse_migration(sql).unwrap().statements;
         assert_eq!(statements.len(), 3);
         assert!(matches!(statements[0].statement, Statement::CreateTable(_)));
         assert_eq!(statements[1].line, 2);
         assert!(matches!(statements[2].statement, Statement::Revoke(_)));
         assert_eq!(statements[2].line, 6);
+    }
+
+    #[test]
+    fn dynamic_revokes_in_loops_are_expanded() {
+        let sql = "do $$\ndeclare r text; t text;\nbegin\n  foreach r in array array['anon', 'authenticated'] loop\n    \
+                   foreach t in array array['jobs', 'notes'] loop\n      \
+                   execute pg_catalog.format('revoke all on table public.%I from %I', t, r);\n    end loop;\n  end loop;\nend\n$$;\n";
+        let statements = parse_migration(sql).unwrap().statements;
+        let texts: Vec<String> = statements
+            .iter()
+            .map(|located| located.statement.to_string())
+            .collect();
+        assert_eq!(texts.len(), 4, "{texts:?}");
+        assert!(
+            texts.contains(&"REVOKE ALL ON public.notes FROM authenticated".to_string()),
+            "{texts:?}"
+        );
+        assert_eq!(statements[0].line, 6);
     }
 
     #[test]

@@ -7,13 +7,10 @@
 use std::cmp::Ordering;
 use std::path::Path;
 
-use git2::Repository;
-
-use super::child::{Child, ChildRecord};
+use super::child::Child;
 use super::{Check, Group};
-
-/// The child template built into this binary.
-const EMBEDDED_TEMPLATE_TOML: &str = include_str!("../../templates/child-template/template.toml");
+use crate::record::ChildRecord;
+use crate::template::{self, SourceKind, SourceSpec};
 
 /// How the child stands against its template's source.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,96 +87,51 @@ pub fn template_drift(record: &ChildRecord, child_root: &Path, offline: bool) ->
 
 fn available(record: &ChildRecord, child_root: &Path, offline: bool) -> Result<Available, Drift> {
     let source = record.template.source.as_str();
-    match record.template.kind.as_str() {
-        "embedded" => {
-            manifest_identity(EMBEDDED_TEMPLATE_TOML, None).map_err(|reason| Drift::Missing {
-                reason: format!("the embedded template: {reason}"),
-            })
-        }
-        "path" => {
-            let folder = child_root.join(source);
-            let text = std::fs::read_to_string(folder.join("template.toml")).map_err(|error| {
-                Drift::Missing {
-                    reason: format!("`{}/template.toml`: {error}", folder.display()),
-                }
-            })?;
-            manifest_identity(&text, None).map_err(|reason| Drift::Missing { reason })
-        }
-        "git" => {
+    let spec = match SourceKind::parse(&record.template.kind) {
+        Some(SourceKind::Embedded) => SourceSpec::Embedded,
+        Some(SourceKind::Path) => SourceSpec::Folder(child_root.join(source)),
+        Some(SourceKind::Git) => {
             let local = child_root.join(source);
-            if !local.exists() {
-                let reason = if offline {
-                    format!("`{source}` is a remote; skipped with --offline")
-                } else {
-                    format!("`{source}` is a remote; run `osorganic update --check` to fetch it")
-                };
-                return Err(Drift::NotChecked { reason });
+            if !local.exists() && offline {
+                return Err(Drift::NotChecked {
+                    reason: format!("`{source}` is a remote; skipped with --offline"),
+                });
             }
-            from_local_git(&local, record)
+            let url = if local.exists() {
+                local.to_string_lossy().into_owned()
+            } else {
+                source.to_string()
+            };
+            SourceSpec::Git {
+                url,
+                rev: record.template.rev.clone(),
+            }
         }
-        other => Err(Drift::Missing {
-            reason: format!("unknown template kind `{other}`"),
-        }),
-    }
-}
-
-/// Reads `template.toml` at the recorded revision (or HEAD) of a git repository on this machine.
-fn from_local_git(folder: &Path, record: &ChildRecord) -> Result<Available, Drift> {
-    let missing = |reason: String| Drift::Missing { reason };
-    let repository = Repository::open(folder).map_err(|error| {
-        missing(format!(
-            "`{}` is not a git repository: {}",
-            folder.display(),
-            error.message()
-        ))
-    })?;
-    let rev = record.template.rev.as_deref().unwrap_or("HEAD");
-    let commit = repository
-        .revparse_single(rev)
-        .and_then(|object| object.peel_to_commit())
-        .map_err(|error| missing(format!("revision `{rev}`: {}", error.message())))?;
-    let tree = commit
-        .tree()
-        .map_err(|error| missing(error.message().to_string()))?;
-    let candidates = [
-        "template.toml".to_string(),
-        format!("{}/template.toml", record.template.name),
-        format!("templates/{}/template.toml", record.template.name),
-    ];
-    for candidate in &candidates {
-        let Ok(entry) = tree.get_path(Path::new(candidate)) else {
-            continue;
-        };
-        let Ok(blob) = repository.find_blob(entry.id()) else {
-            continue;
-        };
-        let text = String::from_utf8_lossy(blob.content());
-        return manifest_identity(&text, Some(commit.id().to_string())).map_err(missing);
-    }
-    Err(missing(format!("no `template.toml` at `{rev}`")))
-}
-
-fn manifest_identity(text: &str, commit: Option<String>) -> Result<Available, String> {
-    let table: toml::Table =
-        toml::from_str(text).map_err(|error| format!("template.toml: {}", error.message()))?;
-    let template = table
-        .get("template")
-        .and_then(toml::Value::as_table)
-        .ok_or("template.toml has no [template]")?;
-    let field = |name: &str| {
-        template
-            .get(name)
-            .and_then(toml::Value::as_str)
-            .map(str::to_string)
+        None => {
+            return Err(Drift::Missing {
+                reason: format!("unknown template kind `{}`", record.template.kind),
+            });
+        }
     };
-    match (field("name"), field("version")) {
-        (Some(name), Some(version)) => Ok(Available {
-            name,
-            version,
-            commit,
-        }),
-        _ => Err("template.toml has no name or version".to_string()),
+    let loaded = template::load(&spec).map_err(|error| Drift::Missing {
+        reason: error_chain(&error),
+    })?;
+    Ok(Available {
+        name: loaded.manifest.template.name,
+        version: loaded.manifest.template.version,
+        commit: loaded.origin.commit,
+    })
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        message.push_str(": ");
+        message.push_str(&inner.to_string());
+        cause = inner.source();
     }
+    message
 }
 
 /// Orders dotted versions by their numeric parts (`0.10.0` > `0.9.1`); a pre-release sorts first.
@@ -284,8 +236,17 @@ mod tests {
     }
 
     #[test]
-    fn embedded_manifest_has_an_identity() {
-        let identity = manifest_identity(EMBEDDED_TEMPLATE_TOML, None).unwrap();
-        assert_eq!(identity.name, "child-template");
+    fn a_child_of_an_older_embedded_version_is_behind() {
+        let mut record = ChildRecord::parse(
+            "osorganic_version = \"0.1.0\"\nname = \"demo\"\n[template]\nname = \"child-template\"\nversion = \"0.0.1\"\nsource = \"embedded\"\nkind = \"embedded\"\n",
+        )
+        .unwrap();
+        let drift = template_drift(&record, Path::new("."), true);
+        assert!(matches!(drift, Drift::Behind { .. }), "{drift:?}");
+        record.template.version = "999.0.0".to_string();
+        assert!(matches!(
+            template_drift(&record, Path::new("."), true),
+            Drift::Ahead { .. }
+        ));
     }
 }

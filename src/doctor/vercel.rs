@@ -104,7 +104,6 @@ fn functions(child: &Child, config: &Map<String, Value>, text: &str) -> Vec<Chec
         return Vec::new();
     };
     let plan = child
-        .record
         .answer("vercel_plan")
         .unwrap_or_else(|| "hobby".to_string());
     let limit = if plan == "pro" { 800 } else { 300 };
