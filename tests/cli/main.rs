@@ -1,3 +1,7 @@
 //! Integration tests: the built `osorganic` binary driven through its command line.
 
 mod completions;
+mod help;
+mod spawn;
+mod spawn_templates;
+mod support;
