@@ -216,7 +216,7 @@ fn names(migrations: &[&str]) -> Vec<Check> {
         checks.push(Check::ok(
             "supabase.migration-names",
             GROUP,
-            format!("{} migrations named in order", migrations.len()),
+            format!("{} migration(s) named in order", migrations.len()),
         ));
     }
     checks
