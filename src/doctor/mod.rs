@@ -175,13 +175,25 @@ pub struct DoctorOptions {
 /// Runs every check on the child. Fails only when the folder is not a child or its record cannot be read.
 pub fn run_checks(options: &DoctorOptions) -> Result<Report, ChildError> {
     let child = Child::open(&options.child_root)?;
-    let mut checks = Vec::new();
-    checks.extend(project::checks(&child));
-    checks.extend(template::checks(&child, options.offline));
-    checks.extend(vercel::checks(&child));
-    checks.extend(supabase::checks(&child, &options.environment));
-    checks.extend(github::checks(&child));
-    checks.extend(runtime::checks(&child, &options.environment));
-    checks.extend(tools::checks(&options.tool_path));
-    Ok(Report::new(checks))
+    std::thread::scope(|scope| {
+        // Starting `python3 --version` can take longer than every other check (a pyenv shim is a
+        // shell script): run the tools while the child is read.
+        let tools = scope.spawn(|| tools::checks(&options.tool_path));
+        let mut checks = Vec::new();
+        checks.extend(project::checks(&child));
+        checks.extend(template::checks(&child, options.offline));
+        checks.extend(vercel::checks(&child));
+        checks.extend(supabase::checks(&child, &options.environment));
+        checks.extend(github::checks(&child));
+        checks.extend(runtime::checks(&child, &options.environment));
+        match tools.join() {
+            Ok(tool_checks) => checks.extend(tool_checks),
+            Err(_) => checks.push(Check::warn(
+                "tools",
+                Group::Tools,
+                "the tools could not be checked",
+            )),
+        }
+        Ok(Report::new(checks))
+    })
 }
