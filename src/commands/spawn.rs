@@ -214,31 +214,34 @@ fn commit_child(
     source: &TemplateSource,
 ) -> Result<()> {
     let repository = git::init(folder)?;
-    let pristine_tree = git::tree_from(&repository, rendered)?;
-    let template_info = &source.manifest.template;
-    let message = format!(
-        "osorganic: render {} {}",
-        template_info.name, template_info.version
-    );
-    let pristine = git::commit(
-        &repository,
-        Some(git::TEMPLATE_REF),
-        &message,
-        pristine_tree,
-        &[],
-    )?;
+    let child_tree = git::write_objects_packed(&repository, || {
+        let pristine_tree = git::tree_from(&repository, rendered)?;
+        let template_info = &source.manifest.template;
+        let message = format!(
+            "osorganic: render {} {}",
+            template_info.name, template_info.version
+        );
+        let pristine = git::commit(
+            &repository,
+            Some(git::TEMPLATE_REF),
+            &message,
+            pristine_tree,
+            &[],
+        )?;
+        record.template.base = Some(pristine.to_string());
+        let record_blob = repository.blob(record.to_toml_string().as_bytes())?;
+        let mut builder = repository.treebuilder(Some(&repository.find_tree(pristine_tree)?))?;
+        builder.insert(RECORD_FILE, record_blob, i32::from(git2::FileMode::Blob))?;
+        let child_tree = builder.write()?;
+        let message = format!(
+            "Spawn {} from {} {}",
+            record.name, template_info.name, template_info.version
+        );
+        git::commit(&repository, Some("HEAD"), &message, child_tree, &[pristine])?;
+        Ok(child_tree)
+    })?;
     check_interrupted()?;
-    record.template.base = Some(pristine.to_string());
     record.write(folder)?;
-    let record_blob = repository.blob(record.to_toml_string().as_bytes())?;
-    let mut builder = repository.treebuilder(Some(&repository.find_tree(pristine_tree)?))?;
-    builder.insert(RECORD_FILE, record_blob, i32::from(git2::FileMode::Blob))?;
-    let child_tree = builder.write()?;
-    let message = format!(
-        "Spawn {} from {} {}",
-        record.name, template_info.name, template_info.version
-    );
-    git::commit(&repository, Some("HEAD"), &message, child_tree, &[pristine])?;
     git::sync_index(&repository, child_tree)?;
     if source.origin.kind == SourceKind::Git {
         git::add_template_remote(&repository, &source.origin.source)?;
