@@ -124,7 +124,8 @@ fn links(child: &Child) -> Vec<Check> {
 
 /// An unfinished merge (an update that stopped on conflicts) and uncommitted changes.
 fn git_state(child: &Child) -> Vec<Check> {
-    let repository = match Repository::open(&child.root) {
+    // A child may live inside another repository (a committed example child does): look upwards.
+    let repository = match Repository::discover(&child.root) {
         Ok(repository) => repository,
         Err(_) => {
             return vec![
@@ -133,6 +134,16 @@ fn git_state(child: &Child) -> Vec<Check> {
             ];
         }
     };
+    let inside = repository
+        .workdir()
+        .and_then(|workdir| {
+            let workdir = workdir.canonicalize().ok()?;
+            let root = child.root.canonicalize().ok()?;
+            root.strip_prefix(&workdir)
+                .ok()
+                .map(|relative| relative.to_string_lossy().replace('\\', "/"))
+        })
+        .filter(|relative| !relative.is_empty());
     let mut checks = Vec::new();
     let state = repository.state();
     if state == RepositoryState::Clean {
@@ -156,26 +167,34 @@ fn git_state(child: &Child) -> Vec<Check> {
         .include_untracked(true)
         .recurse_untracked_dirs(false)
         .include_ignored(false);
-    match repository.statuses(Some(&mut options)) {
-        Ok(statuses) if statuses.is_empty() => {
+    let prefix = inside.map(|relative| format!("{relative}/"));
+    let changed: Result<Vec<String>, git2::Error> =
+        repository.statuses(Some(&mut options)).map(|statuses| {
+            statuses
+                .iter()
+                .filter_map(|entry| entry.path().ok().map(str::to_string))
+                .filter_map(|path| match &prefix {
+                    Some(prefix) => path.strip_prefix(prefix.as_str()).map(str::to_string),
+                    None => Some(path),
+                })
+                .collect()
+        });
+    match changed {
+        Ok(changed) if changed.is_empty() => {
             checks.push(Check::ok(
                 "project.uncommitted",
                 GROUP,
                 "no uncommitted changes",
             ));
         }
-        Ok(statuses) => {
-            let paths: Vec<String> = statuses
+        Ok(changed) => {
+            let listed = changed
                 .iter()
-                .filter_map(|entry| entry.path().ok().map(str::to_string))
                 .take(3)
-                .collect();
-            let more = statuses.len().saturating_sub(paths.len());
-            let listed = paths
-                .iter()
                 .map(|path| format!("`{path}`"))
                 .collect::<Vec<_>>()
                 .join(", ");
+            let more = changed.len().saturating_sub(3);
             let tail = if more > 0 {
                 format!(" and {more} more")
             } else {
@@ -185,7 +204,7 @@ fn git_state(child: &Child) -> Vec<Check> {
                 Check::warn(
                     "project.uncommitted",
                     GROUP,
-                    format!("{} uncommitted changes: {listed}{tail}", statuses.len()),
+                    format!("{} uncommitted changes: {listed}{tail}", changed.len()),
                 )
                 .fix("commit them before deploying: `git add -A && git commit`"),
             );

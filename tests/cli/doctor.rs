@@ -514,3 +514,26 @@ fn doctor_reports_a_symlink_loop_without_hanging() {
     std::os::unix::fs::symlink("..", child.path("api/parent")).unwrap();
     child.expect("warn", "project.links", ".github/workflows/loop.yml");
 }
+
+#[test]
+fn doctor_passes_the_committed_test_child() {
+    let env = TestEnv::new();
+    env.write("test-child.env", ENV_FILE);
+    let test_child = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("test-child");
+    let test_child = test_child.to_string_lossy();
+    let assert = env
+        .osorganic()
+        .args([
+            "doctor",
+            "--offline",
+            "--json",
+            "--env-file",
+            "test-child.env",
+            "--path",
+            test_child.as_ref(),
+        ])
+        .assert();
+    let report: Value = serde_json::from_str(&stdout_of(&assert)).expect("a JSON report");
+    assert_eq!(report["summary"]["error"], 0, "{report:#}");
+    assert_eq!(assert.get_output().status.code(), Some(0));
+}
