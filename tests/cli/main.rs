@@ -1,6 +1,7 @@
 //! Integration tests: the built `osorganic` binary driven through its command line.
 
 mod completions;
+mod doctor;
 mod help;
 mod spawn;
 mod spawn_templates;
