@@ -40,7 +40,7 @@ const TOOLS: &[Tool] = &[
         name: "supabase",
         required: false,
         report_version: false,
-        install: "`npm install --global supabase` or `brew install supabase/tap/supabase`",
+        install: "`brew install supabase/tap/supabase`, or run it as `npx supabase` (a global npm install is not supported)",
     },
 ];
 
