@@ -6,3 +6,4 @@ mod help;
 mod spawn;
 mod spawn_templates;
 mod support;
+mod template_sync;
