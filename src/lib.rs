@@ -4,3 +4,4 @@ pub mod cli;
 pub mod commands;
 pub mod merge;
 pub mod printer;
+pub mod update_state;
