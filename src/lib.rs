@@ -2,6 +2,9 @@
 
 pub mod cli;
 pub mod commands;
+pub mod git;
 pub mod merge;
 pub mod printer;
+pub mod record;
+pub mod template;
 pub mod update_state;

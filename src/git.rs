@@ -1,0 +1,219 @@
+//! Thin git2 operations on children: init on `main`, trees to and from `RenderedTree`, commits, the index, the
+//! template remote. No policy lives here: callers decide what to commit where.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use git2::{
+    FileMode, IndexAddOption, ObjectType, Oid, Repository, RepositoryInitOptions, Signature,
+    TreeWalkMode, TreeWalkResult,
+};
+
+use crate::template::{RenderedFile, RenderedTree};
+
+/// Where the pristine render of the template (the merge base of the next update) is kept.
+pub const TEMPLATE_REF: &str = "refs/osorganic/template";
+/// The branch a spawned child starts on.
+pub const MAIN_BRANCH: &str = "main";
+/// The remote naming a git template source.
+pub const TEMPLATE_REMOTE: &str = "template";
+/// The author and committer when git has no identity configured.
+pub const FALLBACK_NAME: &str = "osorganic";
+pub const FALLBACK_EMAIL: &str = "osorganic@localhost";
+
+/// Creates a repository at `path` whose HEAD is the unborn `main`.
+pub fn init(path: &Path) -> Result<Repository, git2::Error> {
+    let mut options = RepositoryInitOptions::new();
+    options.initial_head(MAIN_BRANCH);
+    Repository::init_opts(path, &options)
+}
+
+/// The configured identity (user.name, user.email), or `osorganic <osorganic@localhost>` when there is none.
+pub fn signature(repository: &Repository) -> Result<Signature<'static>, git2::Error> {
+    repository
+        .signature()
+        .or_else(|_| Signature::now(FALLBACK_NAME, FALLBACK_EMAIL))
+}
+
+/// Writes every file as a blob and returns the id of the tree holding them all.
+pub fn tree_from(repository: &Repository, tree: &RenderedTree) -> Result<Oid, git2::Error> {
+    let mut root = Folder::default();
+    for (path, file) in tree.iter() {
+        let blob = repository.blob(&file.contents)?;
+        root.insert(path, blob, file.executable);
+    }
+    root.write(repository)
+}
+
+/// Reads a git tree back into memory (symlinks and submodules are left out).
+pub fn read_tree(repository: &Repository, tree: Oid) -> Result<RenderedTree, git2::Error> {
+    let tree = repository.find_tree(tree)?;
+    let mut files = RenderedTree::new();
+    let mut failure = None;
+    tree.walk(TreeWalkMode::PreOrder, |parent, entry| {
+        if entry.kind() != Some(ObjectType::Blob) || entry.filemode() == i32::from(FileMode::Link) {
+            return TreeWalkResult::Ok;
+        }
+        match repository.find_blob(entry.id()) {
+            Ok(blob) => {
+                let path = format!("{parent}{}", entry.name().unwrap_or_default());
+                let executable = entry.filemode() == i32::from(FileMode::BlobExecutable);
+                files.insert(path, RenderedFile::new(blob.content(), executable));
+                TreeWalkResult::Ok
+            }
+            Err(error) => {
+                failure = Some(error);
+                TreeWalkResult::Abort
+            }
+        }
+    })?;
+    failure.map_or(Ok(files), Err)
+}
+
+/// Commits `tree` with the configured (or fallback) identity and moves `update_ref` to it when given.
+pub fn commit(
+    repository: &Repository,
+    update_ref: Option<&str>,
+    message: &str,
+    tree: Oid,
+    parents: &[Oid],
+) -> Result<Oid, git2::Error> {
+    let signature = signature(repository)?;
+    let tree = repository.find_tree(tree)?;
+    let parents = parents
+        .iter()
+        .map(|parent| repository.find_commit(*parent))
+        .collect::<Result<Vec<_>, _>>()?;
+    let parent_refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
+    repository.commit(
+        update_ref,
+        &signature,
+        &signature,
+        message,
+        &tree,
+        &parent_refs,
+    )
+}
+
+/// Makes the index hold `tree` with the working tree's stat data, so `git status` is clean without rehashing.
+/// The working tree must already hold exactly `tree`'s files.
+pub fn sync_index(repository: &Repository, tree: Oid) -> Result<(), git2::Error> {
+    let mut index = repository.index()?;
+    index.read_tree(&repository.find_tree(tree)?)?;
+    index.update_all(["*"], None)?;
+    index.write()
+}
+
+/// Stages every file of the working tree, ignored ones included, and returns the index's tree.
+pub fn stage_all(repository: &Repository) -> Result<Oid, git2::Error> {
+    let mut index = repository.index()?;
+    index.add_all(["*"], IndexAddOption::FORCE, None)?;
+    index.write()?;
+    index.write_tree()
+}
+
+/// Adds the remote `template` pointing at a git template source.
+pub fn add_template_remote(repository: &Repository, url: &str) -> Result<(), git2::Error> {
+    repository.remote(TEMPLATE_REMOTE, url).map(|_| ())
+}
+
+/// A folder of a tree being built: sub-folders and blobs by name.
+#[derive(Default)]
+struct Folder {
+    folders: BTreeMap<String, Folder>,
+    blobs: BTreeMap<String, (Oid, bool)>,
+}
+
+impl Folder {
+    fn insert(&mut self, path: &str, blob: Oid, executable: bool) {
+        match path.split_once('/') {
+            Some((first, rest)) => self
+                .folders
+                .entry(first.to_string())
+                .or_default()
+                .insert(rest, blob, executable),
+            None => {
+                self.blobs.insert(path.to_string(), (blob, executable));
+            }
+        }
+    }
+
+    fn write(&self, repository: &Repository) -> Result<Oid, git2::Error> {
+        let mut builder = repository.treebuilder(None)?;
+        for (name, folder) in &self.folders {
+            builder.insert(name, folder.write(repository)?, i32::from(FileMode::Tree))?;
+        }
+        for (name, (blob, executable)) in &self.blobs {
+            let mode = if *executable {
+                FileMode::BlobExecutable
+            } else {
+                FileMode::Blob
+            };
+            builder.insert(name, *blob, i32::from(mode))?;
+        }
+        builder.write()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample_tree() -> RenderedTree {
+        [
+            ("README.md".to_string(), RenderedFile::new("hello\n", false)),
+            (
+                ".github/workflows/ci.yml".to_string(),
+                RenderedFile::new("on: push\n", false),
+            ),
+            (
+                "bin/run".to_string(),
+                RenderedFile::new("#!/bin/sh\n", true),
+            ),
+        ]
+        .into_iter()
+        .collect()
+    }
+
+    #[test]
+    fn trees_round_trip_with_the_executable_bit() {
+        let folder = tempfile::tempdir().unwrap();
+        let repository = init(folder.path()).unwrap();
+        let tree = sample_tree();
+        let id = tree_from(&repository, &tree).unwrap();
+        assert_eq!(read_tree(&repository, id).unwrap(), tree);
+    }
+
+    #[test]
+    fn commits_land_on_main_with_an_identity() {
+        let folder = tempfile::tempdir().unwrap();
+        let repository = init(folder.path()).unwrap();
+        let tree = tree_from(&repository, &sample_tree()).unwrap();
+        let base = commit(&repository, Some(TEMPLATE_REF), "base", tree, &[]).unwrap();
+        let head = commit(&repository, Some("HEAD"), "main", tree, &[base]).unwrap();
+        let main = repository.find_reference("refs/heads/main").unwrap();
+        assert_eq!(main.target(), Some(head));
+        assert_eq!(repository.refname_to_id(TEMPLATE_REF).unwrap(), base);
+        let author = repository
+            .find_commit(head)
+            .unwrap()
+            .author()
+            .name()
+            .unwrap_or_default()
+            .to_string();
+        assert!(!author.is_empty());
+    }
+
+    #[test]
+    fn index_synced_to_the_written_tree_is_clean() {
+        let folder = tempfile::tempdir().unwrap();
+        let repository = init(folder.path()).unwrap();
+        let files = sample_tree();
+        files.write_to(folder.path(), || Ok(())).unwrap();
+        let tree = tree_from(&repository, &files).unwrap();
+        commit(&repository, Some("HEAD"), "main", tree, &[]).unwrap();
+        sync_index(&repository, tree).unwrap();
+        let statuses = repository.statuses(None).unwrap();
+        assert!(statuses.is_empty(), "{} paths differ", statuses.len());
+    }
+}

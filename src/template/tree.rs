@@ -1,0 +1,155 @@
+//! `RenderedTree`: a rendered child held in memory, '/'-separated relative path -> bytes and executable bit.
+//! It is what spawn writes to disk and what update turns into git trees to merge.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::path::Path;
+
+/// One file of a rendered child.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedFile {
+    pub contents: Vec<u8>,
+    pub executable: bool,
+}
+
+impl RenderedFile {
+    pub fn new(contents: impl Into<Vec<u8>>, executable: bool) -> Self {
+        Self {
+            contents: contents.into(),
+            executable,
+        }
+    }
+}
+
+/// A whole rendered child, sorted by path. Paths are relative, '/'-separated, without `.` or `..` segments.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RenderedTree {
+    pub files: BTreeMap<String, RenderedFile>,
+}
+
+impl RenderedTree {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a file, returning the one it replaced at the same path, if any.
+    pub fn insert(&mut self, path: impl Into<String>, file: RenderedFile) -> Option<RenderedFile> {
+        self.files.insert(path.into(), file)
+    }
+
+    pub fn get(&self, path: &str) -> Option<&RenderedFile> {
+        self.files.get(path)
+    }
+
+    pub fn remove(&mut self, path: &str) -> Option<RenderedFile> {
+        self.files.remove(path)
+    }
+
+    pub fn contains(&self, path: &str) -> bool {
+        self.files.contains_key(path)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &RenderedFile)> {
+        self.files.iter()
+    }
+
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.files.keys().map(String::as_str)
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// Writes every file under `root` (which must exist), creating folders and setting the executable bit.
+    /// `before_each` runs before each file and may stop the write (e.g. on Ctrl-C).
+    pub fn write_to(
+        &self,
+        root: &Path,
+        mut before_each: impl FnMut() -> io::Result<()>,
+    ) -> io::Result<()> {
+        for (path, file) in &self.files {
+            before_each()?;
+            let target = root.join(path);
+            if let Some(parent) = target.parent() {
+                fs::create_dir_all(parent)?;
+            }
+            fs::write(&target, &file.contents)?;
+            if file.executable {
+                set_executable(&target)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl FromIterator<(String, RenderedFile)> for RenderedTree {
+    fn from_iter<I: IntoIterator<Item = (String, RenderedFile)>>(iter: I) -> Self {
+        Self {
+            files: iter.into_iter().collect(),
+        }
+    }
+}
+
+#[cfg(unix)]
+fn set_executable(path: &Path) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut permissions = fs::metadata(path)?.permissions();
+    permissions.set_mode(permissions.mode() | 0o111);
+    fs::set_permissions(path, permissions)
+}
+
+#[cfg(not(unix))]
+fn set_executable(_path: &Path) -> io::Result<()> {
+    Ok(())
+}
+
+/// Whether a file on disk has an executable bit set (always false where there is none).
+#[cfg(unix)]
+pub fn is_executable(metadata: &fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    metadata.permissions().mode() & 0o111 != 0
+}
+
+#[cfg(not(unix))]
+pub fn is_executable(_metadata: &fs::Metadata) -> bool {
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_to_creates_folders_and_keeps_the_executable_bit() {
+        let folder = tempfile::tempdir().unwrap();
+        let tree: RenderedTree = [
+            ("a/b/c.txt".to_string(), RenderedFile::new("c", false)),
+            ("run.sh".to_string(), RenderedFile::new("#!/bin/sh\n", true)),
+        ]
+        .into_iter()
+        .collect();
+        tree.write_to(folder.path(), || Ok(())).unwrap();
+        assert_eq!(fs::read(folder.path().join("a/b/c.txt")).unwrap(), b"c");
+        let run = fs::metadata(folder.path().join("run.sh")).unwrap();
+        assert_eq!(is_executable(&run), cfg!(unix));
+        let plain = fs::metadata(folder.path().join("a/b/c.txt")).unwrap();
+        assert!(!is_executable(&plain));
+    }
+
+    #[test]
+    fn write_to_stops_when_asked() {
+        let folder = tempfile::tempdir().unwrap();
+        let tree: RenderedTree = [("a.txt".to_string(), RenderedFile::new("a", false))]
+            .into_iter()
+            .collect();
+        let result = tree.write_to(folder.path(), || Err(io::Error::other("interrupted")));
+        assert!(result.is_err());
+        assert!(!folder.path().join("a.txt").exists());
+    }
+}

@@ -1,0 +1,129 @@
+//! Drives children from the outside: build the real binary, spawn a child with it, and run a child's own
+//! Python checks (`ruff check`, `pytest`) in a shared virtualenv.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+use crate::project_root;
+
+/// Builds the `osorganic` binary as shipped (templates embedded) and returns its path.
+pub fn build_osorganic() -> Result<PathBuf> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    run_step(
+        "build osorganic",
+        Command::new(cargo)
+            .args([
+                "build",
+                "--quiet",
+                "--package",
+                "osorganic",
+                "--bin",
+                "osorganic",
+            ])
+            .current_dir(project_root()),
+    )?;
+    let binary = target_dir()
+        .join("debug")
+        .join(format!("osorganic{}", std::env::consts::EXE_SUFFIX));
+    if !binary.is_file() {
+        bail!("`{}` was not produced by the build", binary.display());
+    }
+    Ok(binary)
+}
+
+/// Where cargo puts its output for this workspace.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| project_root().join("target"))
+}
+
+/// Spawns a child named `name` inside `parent` with the embedded template, answering with `defines`.
+pub fn spawn_child(
+    osorganic: &Path,
+    parent: &Path,
+    name: &str,
+    defines: &[String],
+) -> Result<PathBuf> {
+    let mut command = Command::new(osorganic);
+    command
+        .args(["spawn", name, "--yes"])
+        .current_dir(parent)
+        .env("NO_COLOR", "1");
+    for define in defines {
+        command.args(["--define", define]);
+    }
+    run_step(&format!("spawn {name} {}", defines.join(" ")), &mut command)?;
+    Ok(parent.join(name))
+}
+
+/// A Python virtualenv kept under the target folder and shared by every child checked in one run.
+pub struct PythonEnv {
+    root: PathBuf,
+}
+
+impl PythonEnv {
+    /// Creates the virtualenv if needed and installs `requirements` (a child's `requirements-dev.txt`) into it.
+    pub fn prepare(requirements: &Path) -> Result<Self> {
+        let root = target_dir().join("xtask").join("venv");
+        if !root.join("bin").join("python").is_file() {
+            run_step(
+                "create virtualenv",
+                Command::new("python3").arg("-m").arg("venv").arg(&root),
+            )?;
+        }
+        let env = Self { root };
+        run_step(
+            "install child requirements",
+            env.command("pip")
+                .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+                .arg(requirements),
+        )?;
+        Ok(env)
+    }
+
+    /// A command for an executable of the virtualenv (`pytest`, `ruff`, `pip`).
+    pub fn command(&self, executable: &str) -> Command {
+        let mut command = Command::new(self.root.join("bin").join(executable));
+        command
+            .env("VIRTUAL_ENV", &self.root)
+            .env("PYTHONDONTWRITEBYTECODE", "1");
+        command
+    }
+
+    /// Runs the child's lint and its whole test suite (PostgreSQL tests included: CI=true turns a missing server
+    /// into a failure).
+    pub fn check_child(&self, child: &Path, label: &str) -> Result<()> {
+        run_step(
+            &format!("{label}: ruff check"),
+            self.command("ruff")
+                .args(["check", "--no-cache", "."])
+                .current_dir(child),
+        )?;
+        run_step(
+            &format!("{label}: pytest"),
+            self.command("pytest")
+                .args(["-q", "-p", "no:cacheprovider"])
+                .env("CI", "true")
+                .current_dir(child),
+        )
+    }
+}
+
+/// Runs one step, printing its name and duration; a failure names the step.
+pub fn run_step(name: &str, command: &mut Command) -> Result<()> {
+    eprintln!("==> {name}");
+    let started = Instant::now();
+    let status = command
+        .status()
+        .with_context(|| format!("could not start `{name}` ({command:?})"))?;
+    let seconds = started.elapsed().as_secs_f64();
+    if !status.success() {
+        bail!("step `{name}` failed after {seconds:.1}s ({status})");
+    }
+    eprintln!("    ok in {seconds:.1}s");
+    Ok(())
+}
