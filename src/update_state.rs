@@ -12,8 +12,7 @@ use git2::build::CheckoutBuilder;
 use git2::{Oid, Repository, RepositoryState, ResetType};
 use serde::{Deserialize, Serialize};
 
-/// Where osorganic keeps the template's pristine renders.
-pub const TEMPLATE_REF: &str = "refs/osorganic/template";
+pub use crate::git::TEMPLATE_REF;
 
 /// Everything `--abort` needs to undo an update.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,7 +46,8 @@ pub fn state_path(repo: &Repository) -> PathBuf {
 pub fn save(repo: &Repository, state: &UpdateState) -> Result<()> {
     let path = state_path(repo);
     if let Some(folder) = path.parent() {
-        fs::create_dir_all(folder).with_context(|| format!("cannot create `{}`", folder.display()))?;
+        fs::create_dir_all(folder)
+            .with_context(|| format!("cannot create `{}`", folder.display()))?;
     }
     let text = serde_json::to_string_pretty(state)?;
     fs::write(&path, text).with_context(|| format!("cannot write `{}`", path.display()))
@@ -58,8 +58,10 @@ fn load(repo: &Repository) -> Result<Option<UpdateState>> {
     if !path.exists() {
         return Ok(None);
     }
-    let text = fs::read_to_string(&path).with_context(|| format!("cannot read `{}`", path.display()))?;
-    let state = serde_json::from_str(&text).with_context(|| format!("`{}` is not an update state", path.display()))?;
+    let text =
+        fs::read_to_string(&path).with_context(|| format!("cannot read `{}`", path.display()))?;
+    let state = serde_json::from_str(&text)
+        .with_context(|| format!("`{}` is not an update state", path.display()))?;
     Ok(Some(state))
 }
 
@@ -83,7 +85,9 @@ pub fn in_progress(repo: &Repository) -> Result<InProgress> {
         clear(repo)?;
     }
     if repo.state() != RepositoryState::Clean {
-        return Ok(InProgress::GitOperation(format!("{:?}", repo.state()).to_lowercase()));
+        return Ok(InProgress::GitOperation(
+            format!("{:?}", repo.state()).to_lowercase(),
+        ));
     }
     if repo.index()?.has_conflicts() {
         return Ok(InProgress::GitOperation("unresolved conflicts".to_owned()));
@@ -93,7 +97,10 @@ pub fn in_progress(repo: &Repository) -> Result<InProgress> {
 
 /// Puts HEAD, the index, the working tree and the template ref back as they were before the update.
 pub fn abort(repo: &Repository, state: &UpdateState) -> Result<()> {
-    let workdir = repo.workdir().context("the child has no working tree")?.to_path_buf();
+    let workdir = repo
+        .workdir()
+        .context("the child has no working tree")?
+        .to_path_buf();
     for copy in &state.template_copies {
         remove_file(&workdir, copy)?;
     }
@@ -110,7 +117,12 @@ pub fn abort(repo: &Repository, state: &UpdateState) -> Result<()> {
     }
     match &state.orig_template_ref {
         Some(id) => {
-            repo.reference(TEMPLATE_REF, Oid::from_str(id)?, true, "osorganic update --abort")?;
+            repo.reference(
+                TEMPLATE_REF,
+                Oid::from_str(id)?,
+                true,
+                "osorganic update --abort",
+            )?;
         }
         None => {
             if let Ok(mut reference) = repo.find_reference(TEMPLATE_REF) {

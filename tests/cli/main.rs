@@ -1,3 +1,5 @@
 //! Integration tests: the built `osorganic` binary driven through its command line.
 
 mod completions;
+mod update;
+mod update_env;
