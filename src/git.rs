@@ -2,11 +2,12 @@
 //! template remote. No policy lives here: callers decide what to commit where.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::Path;
 
 use git2::{
-    FileMode, IndexAddOption, ObjectType, Oid, Repository, RepositoryInitOptions, Signature,
-    TreeWalkMode, TreeWalkResult,
+    FileMode, IndexAddOption, IndexEntry, IndexTime, ObjectType, Oid, Repository,
+    RepositoryInitOptions, Signature, TreeWalkMode, TreeWalkResult,
 };
 
 use crate::template::{RenderedFile, RenderedTree};
@@ -100,8 +101,57 @@ pub fn commit(
 pub fn sync_index(repository: &Repository, tree: Oid) -> Result<(), git2::Error> {
     let mut index = repository.index()?;
     index.read_tree(&repository.find_tree(tree)?)?;
-    index.update_all(["*"], None)?;
+    let workdir = repository
+        .workdir()
+        .ok_or_else(|| git2::Error::from_str("a bare repository has no working tree"))?;
+    let entries: Vec<IndexEntry> = index.iter().collect();
+    for mut entry in entries {
+        let path = workdir.join(String::from_utf8_lossy(&entry.path).as_ref());
+        let metadata = std::fs::symlink_metadata(&path)
+            .map_err(|error| git2::Error::from_str(&format!("`{}`: {error}", path.display())))?;
+        fill_stat(&mut entry, &metadata);
+        index.add(&entry)?;
+    }
     index.write()
+}
+
+#[cfg(unix)]
+fn fill_stat(entry: &mut IndexEntry, metadata: &std::fs::Metadata) {
+    use std::os::unix::fs::MetadataExt;
+    // The index stores 32-bit stat fields; git truncates the same way.
+    entry.ctime = IndexTime::new(metadata.ctime() as i32, metadata.ctime_nsec() as u32);
+    entry.mtime = IndexTime::new(metadata.mtime() as i32, metadata.mtime_nsec() as u32);
+    entry.dev = metadata.dev() as u32;
+    entry.ino = metadata.ino() as u32;
+    entry.uid = metadata.uid();
+    entry.gid = metadata.gid();
+    entry.file_size = metadata.len() as u32;
+}
+
+#[cfg(not(unix))]
+fn fill_stat(entry: &mut IndexEntry, metadata: &std::fs::Metadata) {
+    entry.file_size = metadata.len() as u32;
+}
+
+/// Runs `write` with new objects kept in memory, then stores them all as one pack file: a spawn creates a few
+/// hundred objects, and one file each (git's loose objects) costs more than the render itself. The repository
+/// must not write objects after this (drop it), since the in-memory store stays attached to its object database.
+pub fn write_objects_packed<T>(
+    repository: &Repository,
+    write: impl FnOnce() -> Result<T, git2::Error>,
+) -> Result<T, git2::Error> {
+    let odb = repository.odb()?;
+    let mempack = odb.add_new_mempack_backend(1000)?;
+    let result = write()?;
+    let mut pack = git2::Buf::new();
+    mempack.dump(repository, &mut pack)?;
+    let mut writer = odb.packwriter()?;
+    writer
+        .write_all(&pack)
+        .map_err(|error| git2::Error::from_str(&format!("could not write the pack: {error}")))?;
+    writer.commit()?;
+    mempack.reset()?;
+    Ok(result)
 }
 
 /// Stages every file of the working tree, ignored ones included, and returns the index's tree.
@@ -202,6 +252,26 @@ mod tests {
             .unwrap_or_default()
             .to_string();
         assert!(!author.is_empty());
+    }
+
+    #[test]
+    fn packed_objects_are_readable_after_the_pack_is_written() {
+        let folder = tempfile::tempdir().unwrap();
+        let tree = {
+            let repository = init(folder.path()).unwrap();
+            write_objects_packed(&repository, || {
+                let tree = tree_from(&repository, &sample_tree())?;
+                commit(&repository, Some("HEAD"), "main", tree, &[])?;
+                Ok(tree)
+            })
+            .unwrap()
+        };
+        let repository = Repository::open(folder.path()).unwrap();
+        assert_eq!(read_tree(&repository, tree).unwrap(), sample_tree());
+        let packs = std::fs::read_dir(folder.path().join(".git/objects/pack"))
+            .unwrap()
+            .count();
+        assert_eq!(packs, 2, "one .pack and its .idx");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod doctor;
 pub mod git;
 pub mod merge;
 pub mod printer;

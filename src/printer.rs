@@ -12,7 +12,9 @@ pub struct Printer {
 
 impl Printer {
     pub fn stderr() -> Self {
-        Self { term: Term::stderr() }
+        Self {
+            term: Term::stderr(),
+        }
     }
 
     /// A step that went well: `  created  demo/vercel.json`.

@@ -1,12 +1,129 @@
-//! `osorganic doctor`: check a child before it deploys.
+//! `osorganic doctor`: check a child before it deploys. Resolves the flags once, runs the checks,
+//! prints the report (people or JSON) and turns it into the exit status.
 
-use anyhow::Result;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
 
 use super::ExitStatus;
 use crate::cli::DoctorArgs;
+use crate::doctor::{self, DoctorOptions, report};
 use crate::printer::Printer;
 
-pub fn doctor(_args: DoctorArgs, printer: &Printer) -> Result<ExitStatus> {
-    printer.error("`osorganic doctor` is not built yet");
-    Ok(ExitStatus::Error)
+/// How the report is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    Human { colour: bool },
+    Json,
+}
+
+pub fn doctor(args: DoctorArgs, printer: &Printer) -> Result<ExitStatus> {
+    let format = if args.json {
+        ReportFormat::Json
+    } else {
+        ReportFormat::Human {
+            colour: console::colors_enabled(),
+        }
+    };
+    let options = resolve(args)?;
+    let mut stdout = std::io::stdout().lock();
+    run(&options, format, &mut stdout, printer)
+}
+
+/// Runs the checks and writes the report to `out`. Exit: 0 no errors, 1 errors, 2 not a child.
+pub fn run(
+    options: &DoctorOptions,
+    format: ReportFormat,
+    out: &mut dyn Write,
+    printer: &Printer,
+) -> Result<ExitStatus> {
+    let report = match doctor::run_checks(options) {
+        Ok(report) => report,
+        Err(error) => {
+            printer.error(&error);
+            printer.hint("run `osorganic doctor` inside a child, or name one with `--path DIR`");
+            return Ok(ExitStatus::Error);
+        }
+    };
+    match format {
+        ReportFormat::Human { colour } => report::write_human(&report, colour, out),
+        ReportFormat::Json => report::write_json(&report, out),
+    }
+    .context("cannot write the report")?;
+    Ok(if report.has_errors() {
+        ExitStatus::UserActionNeeded
+    } else {
+        ExitStatus::Success
+    })
+}
+
+/// Turns the flags into options: an absolute child path, the environment the deploy would see.
+fn resolve(args: DoctorArgs) -> Result<DoctorOptions> {
+    let current = std::env::current_dir().context("cannot read the current folder")?;
+    let child_root = absolute(&current, &args.path);
+    let mut environment: BTreeMap<String, String> = std::env::vars_os()
+        .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
+        .collect();
+    if let Some(env_file) = &args.env_file {
+        let path = absolute(&current, env_file);
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read the environment file `{}`", path.display()))?;
+        environment.extend(parse_env_file(&text));
+    }
+    let tool_path = std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).collect())
+        .unwrap_or_default();
+    Ok(DoctorOptions {
+        child_root,
+        offline: args.offline,
+        environment,
+        tool_path,
+    })
+}
+
+fn absolute(base: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        base.join(path)
+    }
+}
+
+/// `NAME=value` lines as dotenv writes them: `export ` allowed, `#` comments, quotes stripped.
+pub fn parse_env_file(text: &str) -> BTreeMap<String, String> {
+    let mut variables = BTreeMap::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((name, value)) = line.split_once('=') else {
+            continue;
+        };
+        let value = value.trim();
+        let value = match value.chars().next() {
+            Some(quote @ ('"' | '\'')) => value[1..].split(quote).next().unwrap_or_default(),
+            _ => value.split(" #").next().unwrap_or_default().trim(),
+        };
+        variables.insert(name.trim().to_string(), value.to_string());
+    }
+    variables
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_files_are_read_like_dotenv() {
+        let variables =
+            parse_env_file("# c\nexport A=1\nB=\"two words\" \nC='x#y'\nD=plain # note\n");
+        assert_eq!(variables["A"], "1");
+        assert_eq!(variables["B"], "two words");
+        assert_eq!(variables["C"], "x#y");
+        assert_eq!(variables["D"], "plain");
+    }
 }

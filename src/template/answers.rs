@@ -370,8 +370,8 @@ fn ask_until_valid(
 
 fn describe_unanswered(question: &Question, default: Option<&AnswerValue>) -> String {
     let default = match default {
-        Some(value) => format!(", default {value}"),
-        None => ", no default".to_string(),
+        Some(value) => format!("; default {value}"),
+        None => "; no default".to_string(),
     };
     format!(
         "  {} ({}{default}): {}",

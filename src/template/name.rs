@@ -78,17 +78,16 @@ fn refusal_reason(text: &str) -> Option<&'static str> {
     if text.len() > MAX_NAME_LEN {
         return Some("it is longer than 64 characters");
     }
-    if !text.starts_with(|c: char| c.is_ascii_lowercase()) {
-        return Some("it must start with a lowercase letter");
-    }
     let words_ok = text.split('-').all(|word| {
         !word.is_empty()
             && word
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
     });
-    if !words_ok {
-        return Some("use lowercase letters, digits and single dashes between words");
+    if !words_ok || !text.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Some(
+            "use lowercase letters, digits and single dashes between words, starting with a letter",
+        );
     }
     if PYTHON_KEYWORDS.contains(&text) {
         return Some("it is a Python keyword");

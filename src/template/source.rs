@@ -17,7 +17,9 @@ static EMBEDDED_EXECUTABLES: &str =
     include_str!(concat!(env!("OUT_DIR"), "/embedded_executables.txt"));
 
 /// Where the template root may sit inside a folder or repository: its top, or where this project keeps it.
-const ROOT_CANDIDATES: &[&str] = &["", "templates/child-template"];
+const ROOT_CANDIDATES: &[&str] = &["", PROJECT_ROOT];
+/// Where this project keeps its child template; its parts are its siblings.
+const PROJECT_ROOT: &str = "templates/child-template";
 /// The template root inside the embedded `templates/` tree.
 const EMBEDDED_ROOT: &str = "child-template";
 
@@ -160,13 +162,13 @@ impl SourceSpec {
                 rev,
             });
         }
-        let path = std::path::absolute(text).map_err(|error| SourceError::Io {
-            path: text.to_string(),
-            error,
+        let path = std::fs::canonicalize(text).map_err(|error| match error.kind() {
+            std::io::ErrorKind::NotFound => SourceError::NotFound(text.to_string()),
+            _ => SourceError::Io {
+                path: text.to_string(),
+                error,
+            },
         })?;
-        if !path.exists() {
-            return Err(SourceError::NotFound(text.to_string()));
-        }
         Ok(match rev {
             Some(rev) => Self::Git {
                 url: path.to_string_lossy().into_owned(),
@@ -184,8 +186,9 @@ fn looks_like_url(text: &str) -> bool {
 /// Loads a template: finds its root, parses `template.toml`, resolves includes and reads every file they cover.
 pub fn load(spec: &SourceSpec) -> Result<TemplateSource, SourceError> {
     let (reader, origin) = open(spec)?;
-    let candidates: &[&str] = match spec {
-        SourceSpec::Embedded => &[EMBEDDED_ROOT],
+    let candidates: &[&str] = match (spec, &reader) {
+        (SourceSpec::Embedded, _) => &[EMBEDDED_ROOT],
+        (SourceSpec::Folder(given), TreeReader::Disk(tree)) if given != tree => &[PROJECT_ROOT],
         _ => ROOT_CANDIDATES,
     };
     let root = find_root(&reader, candidates, &origin.source)?;
@@ -228,7 +231,7 @@ fn open(spec: &SourceSpec) -> Result<(TreeReader, SourceRecord), SourceError> {
             },
         )),
         SourceSpec::Folder(path) => Ok((
-            TreeReader::Disk(path.clone()),
+            TreeReader::Disk(folder_tree(path)),
             SourceRecord {
                 kind: SourceKind::Path,
                 source: path.to_string_lossy().into_owned(),
@@ -248,6 +251,16 @@ fn open(spec: &SourceSpec) -> Result<(TreeReader, SourceRecord), SourceError> {
                 },
             ))
         }
+    }
+}
+
+/// The folder read as the source tree: the folder given, or the project root when the folder given is a
+/// project's `templates/child-template` (so its includes of sibling parts resolve).
+fn folder_tree(given: &Path) -> PathBuf {
+    let is_project_template = given.ends_with(PROJECT_ROOT) && given.join(MANIFEST_FILE).is_file();
+    match given.parent().and_then(Path::parent) {
+        Some(project) if is_project_template => project.to_path_buf(),
+        _ => given.to_path_buf(),
     }
 }
 

@@ -73,16 +73,16 @@ impl RenderedTree {
         root: &Path,
         mut before_each: impl FnMut() -> io::Result<()>,
     ) -> io::Result<()> {
+        let mut created_folders = std::collections::HashSet::new();
         for (path, file) in &self.files {
             before_each()?;
             let target = root.join(path);
-            if let Some(parent) = target.parent() {
+            if let Some(parent) = target.parent()
+                && created_folders.insert(parent.to_path_buf())
+            {
                 fs::create_dir_all(parent)?;
             }
-            fs::write(&target, &file.contents)?;
-            if file.executable {
-                set_executable(&target)?;
-            }
+            write_file(&target, &file.contents, file.executable)?;
         }
         Ok(())
     }
@@ -96,17 +96,23 @@ impl FromIterator<(String, RenderedFile)> for RenderedTree {
     }
 }
 
+/// Creates a file with its mode set at creation (0o777 or 0o666, less the umask, as any program would).
 #[cfg(unix)]
-fn set_executable(path: &Path) -> io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let mut permissions = fs::metadata(path)?.permissions();
-    permissions.set_mode(permissions.mode() | 0o111);
-    fs::set_permissions(path, permissions)
+fn write_file(path: &Path, contents: &[u8], executable: bool) -> io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mode = if executable { 0o777 } else { 0o666 };
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)?;
+    file.write_all(contents)
 }
 
 #[cfg(not(unix))]
-fn set_executable(_path: &Path) -> io::Result<()> {
-    Ok(())
+fn write_file(path: &Path, contents: &[u8], _executable: bool) -> io::Result<()> {
+    fs::write(path, contents)
 }
 
 /// Whether a file on disk has an executable bit set (always false where there is none).

@@ -1,5 +1,10 @@
 //! Integration tests: the built `osorganic` binary driven through its command line.
 
 mod completions;
+mod doctor;
+mod help;
+mod spawn;
+mod spawn_templates;
+mod support;
 mod update;
 mod update_env;

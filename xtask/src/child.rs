@@ -9,6 +9,14 @@ use anyhow::{Context, Result, bail};
 
 use crate::project_root;
 
+/// The `osorganic` binary to drive: `$OSORGANIC_BIN` when set (already built), else a fresh build.
+pub fn osorganic_binary() -> Result<PathBuf> {
+    match std::env::var_os("OSORGANIC_BIN") {
+        Some(binary) => Ok(PathBuf::from(binary)),
+        None => build_osorganic(),
+    }
+}
+
 /// Builds the `osorganic` binary as shipped (templates embedded) and returns its path.
 pub fn build_osorganic() -> Result<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
@@ -41,16 +49,17 @@ pub fn target_dir() -> PathBuf {
         .unwrap_or_else(|| project_root().join("target"))
 }
 
-/// Spawns a child named `name` inside `parent` with the embedded template, answering with `defines`.
+/// Spawns a child named `name` inside `parent` from `template` (`embedded` or a folder), answering with `defines`.
 pub fn spawn_child(
     osorganic: &Path,
     parent: &Path,
     name: &str,
+    template: &str,
     defines: &[String],
 ) -> Result<PathBuf> {
     let mut command = Command::new(osorganic);
     command
-        .args(["spawn", name, "--yes"])
+        .args(["spawn", name, "--yes", "--template", template])
         .current_dir(parent)
         .env("NO_COLOR", "1");
     for define in defines {

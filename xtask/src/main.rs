@@ -2,6 +2,8 @@
 
 mod child;
 mod test_all;
+mod tree_copy;
+mod validate_test_child;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -11,8 +13,13 @@ use anyhow::{Result, bail};
 const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
-  test    run every test: the Rust workspace, then the Python tests of freshly spawned children
-          (one per domain preset) and of test-child/, against a real PostgreSQL";
+  test                  run every test: the Rust workspace, then validate-test-child
+  validate-test-child   prove the current template on a scratch copy of test-child/: update it (no
+                        conflict), doctor it (no error), spawn every domain preset, run the Python
+                        checks (ruff, pytest with PostgreSQL) of the copy and of each preset
+      --write           then apply the update to test-child/ itself, for a maintainer to commit
+      --template DIR    validate a template folder (a copy of templates/child-template) instead of
+                        the one embedded in the freshly built binary";
 
 fn main() -> ExitCode {
     match run(std::env::args().skip(1).collect()) {
@@ -27,6 +34,10 @@ fn main() -> ExitCode {
 fn run(args: Vec<String>) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("test") => test_all::test_all(),
+        Some("validate-test-child") => {
+            let options = validate_test_child::ValidateOptions::parse(&args[1..])?;
+            validate_test_child::validate_test_child(&options)
+        }
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
             Ok(())

@@ -57,7 +57,8 @@ def served_app(database: str, fake_github_server) -> Iterator[str]:
     _, github_url = fake_github_server
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.webhooks:app", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        [sys.executable, "-m", "uvicorn", "api.webhooks:app", "--host", "127.0.0.1", "--port", str(port),
+         "--log-level", "warning"],
         cwd=CHILD_ROOT, env=child_env(database, github_url), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 
 import httpx
 
@@ -23,7 +25,9 @@ class AnthropicProvider:
         *,
         timeout: float = 120.0,
         transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        self._sleep = sleep
         self._base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
         self._headers = {
             "x-api-key": api_key,
@@ -41,9 +45,8 @@ class AnthropicProvider:
             "max_tokens": request.max_tokens,
             "temperature": request.temperature,
         }
-        data = post_json(
-            self._client, f"{self._base_url}/v1/messages", headers=self._headers, body=body, provider="anthropic"
-        )
+        url = f"{self._base_url}/v1/messages"
+        data = post_json(self._client, url, headers=self._headers, body=body, provider="anthropic", sleep=self._sleep)
         try:
             text = "".join(block.get("text", "") for block in data["content"] if block.get("type") == "text")
         except (KeyError, TypeError, AttributeError) as error:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 
 import httpx
 
@@ -22,7 +24,9 @@ class OpenAICompatibleProvider:
         *,
         timeout: float = 120.0,
         transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        self._sleep = sleep
         self._base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
         self._headers = {"Content-Type": "application/json"}
         if api_key:
@@ -40,9 +44,8 @@ class OpenAICompatibleProvider:
             "temperature": request.temperature,
             "response_format": {"type": "json_object"},
         }
-        data = post_json(
-            self._client, f"{self._base_url}/chat/completions", headers=self._headers, body=body, provider="openai"
-        )
+        url = f"{self._base_url}/chat/completions"
+        data = post_json(self._client, url, headers=self._headers, body=body, provider="openai", sleep=self._sleep)
         try:
             text = data["choices"][0]["message"]["content"] or ""
         except (KeyError, IndexError, TypeError) as error:

@@ -1,0 +1,307 @@
+//! Runtime checks: every variable of `.env.example` is set (values are never printed), the webhook
+//! secret is long enough, and `requirements.txt` covers what the deployed code imports.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::child::Child;
+use super::python::{imports, is_provided, is_standard_library, requirements};
+use super::{Check, Group};
+
+const GROUP: Group = Group::Runtime;
+const ENV_EXAMPLE: &str = ".env.example";
+const REQUIREMENTS: &str = "requirements.txt";
+/// Folders whose Python Vercel deploys (tests and tools are not deployed).
+const DEPLOYED_CODE: &[&str] = &["api", "osorganicai", "src"];
+/// GitHub webhook secrets shorter than this are guessable; `openssl rand -hex 32` gives 64.
+const MIN_WEBHOOK_SECRET: usize = 32;
+
+pub fn checks(child: &Child, environment: &BTreeMap<String, String>) -> Vec<Check> {
+    let mut checks = variables(child, environment);
+    checks.push(webhook_secret(environment));
+    checks.extend(requirements_cover_imports(child));
+    checks
+}
+
+/// A variable `.env.example` names, and whether its comment calls it optional.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Variable {
+    name: String,
+    line: u64,
+    optional: bool,
+}
+
+/// `NAME=value` lines; a `# NAME=...` line or one whose comment (inline or just above) says
+/// "optional" is optional.
+fn example_variables(text: &str) -> Vec<Variable> {
+    let mut variables = Vec::new();
+    let mut comment_says_optional = false;
+    for (index, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() {
+            comment_says_optional = false;
+            continue;
+        }
+        let (commented, body) = match line.strip_prefix('#') {
+            Some(rest) => (true, rest.trim()),
+            None => (false, line),
+        };
+        let body = body.strip_prefix("export ").unwrap_or(body);
+        let name = body
+            .split_once('=')
+            .map(|(name, _)| name.trim())
+            .filter(|name| is_variable_name(name));
+        match name {
+            Some(name) => {
+                let inline_optional = body.to_lowercase().contains("optional");
+                variables.push(Variable {
+                    name: name.to_string(),
+                    line: index as u64 + 1,
+                    optional: commented || comment_says_optional || inline_optional,
+                });
+                comment_says_optional = false;
+            }
+            None if commented => {
+                comment_says_optional = body.to_lowercase().contains("optional");
+            }
+            None => {}
+        }
+    }
+    variables
+}
+
+fn is_variable_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+}
+
+/// Variables the runtime reads with a default or only for some set-ups (see `osorganicai/settings.py`).
+const OPTIONAL: &[&str] = &[
+    "GITHUB_WEBHOOK_SECRET_PREVIOUS",
+    "GITHUB_API_URL",
+    "LLM_MODEL",
+    "OPENAI_BASE_URL",
+    "ANTHROPIC_BASE_URL",
+];
+/// A GitHub App's three variables stand in for `GITHUB_TOKEN`.
+const GITHUB_APP: [&str; 3] = [
+    "GITHUB_APP_ID",
+    "GITHUB_APP_PRIVATE_KEY",
+    "GITHUB_APP_INSTALLATION_ID",
+];
+
+fn variables(child: &Child, environment: &BTreeMap<String, String>) -> Vec<Check> {
+    let text = match child.read(ENV_EXAMPLE) {
+        Ok(text) => text,
+        Err(problem) => {
+            return vec![
+                Check::error("runtime.env", GROUP, problem.describe(ENV_EXAMPLE))
+                    .file(ENV_EXAMPLE)
+                    .fix("restore it from the template: `git checkout -- .env.example`"),
+            ];
+        }
+    };
+    let is_set = |name: &str| {
+        environment
+            .get(name)
+            .is_some_and(|value| !value.trim().is_empty())
+    };
+    let provider = environment
+        .get("LLM_PROVIDER")
+        .filter(|provider| !provider.trim().is_empty())
+        .cloned()
+        .or_else(|| child.answer("llm_provider"))
+        .unwrap_or_else(|| "openai".to_string())
+        .to_lowercase();
+    let token_set = is_set("GITHUB_TOKEN");
+    let app_started = GITHUB_APP.iter().any(|name| is_set(name));
+    let mut checks = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut optional_unset = 0;
+    for variable in example_variables(&text) {
+        if !seen.insert(variable.name.clone()) || is_set(&variable.name) {
+            continue;
+        }
+        let name = variable.name.as_str();
+        let needed = match name {
+            "GITHUB_TOKEN" => !app_started,
+            _ if GITHUB_APP.contains(&name) => app_started && !token_set,
+            "OPENAI_API_KEY" => provider == "openai" && !is_set("OPENAI_BASE_URL"),
+            "ANTHROPIC_API_KEY" => provider == "anthropic",
+            _ => !variable.optional && !OPTIONAL.contains(&name),
+        };
+        if !needed {
+            optional_unset += 1;
+            continue;
+        }
+        let message = if name == "GITHUB_TOKEN" {
+            "`GITHUB_TOKEN` is not set (nor a GitHub App's `GITHUB_APP_*` variables)".to_string()
+        } else {
+            format!("`{name}` is not set")
+        };
+        checks.push(
+            Check::error("runtime.env", GROUP, message)
+                .file(ENV_EXAMPLE)
+                .line(Some(variable.line))
+                .fix(format!("set it in the environment or `--env-file`, and on Vercel: `vercel env add {name}`")),
+        );
+    }
+    if checks.is_empty() {
+        let message = match optional_unset {
+            0 => format!("the {} variables of `.env.example` are set", seen.len()),
+            unset => format!(
+                "the variables of `.env.example` this set-up needs are set ({unset} optional or alternative ones are not)"
+            ),
+        };
+        checks.push(Check::ok("runtime.env", GROUP, message));
+    }
+    checks
+}
+
+fn webhook_secret(environment: &BTreeMap<String, String>) -> Check {
+    let Some(secret) = environment
+        .get("GITHUB_WEBHOOK_SECRET")
+        .filter(|secret| !secret.is_empty())
+    else {
+        return Check::ok(
+            "runtime.webhook-secret",
+            GROUP,
+            "`GITHUB_WEBHOOK_SECRET` not set; length not checked",
+        );
+    };
+    let length = secret.chars().count();
+    if length >= MIN_WEBHOOK_SECRET {
+        Check::ok(
+            "runtime.webhook-secret",
+            GROUP,
+            "`GITHUB_WEBHOOK_SECRET` is long enough",
+        )
+    } else {
+        Check::error(
+            "runtime.webhook-secret",
+            GROUP,
+            format!(
+                "`GITHUB_WEBHOOK_SECRET` has {length} characters; use at least {MIN_WEBHOOK_SECRET}"
+            ),
+        )
+        .fix("generate one with `openssl rand -hex 32` and set it on GitHub and Vercel alike")
+    }
+}
+
+/// Every third-party module the deployed code imports is listed in `requirements.txt`.
+fn requirements_cover_imports(child: &Child) -> Vec<Check> {
+    let text = match child.read(REQUIREMENTS) {
+        Ok(text) => text,
+        Err(problem) => {
+            return vec![
+                Check::error(
+                    "runtime.requirements",
+                    GROUP,
+                    problem.describe(REQUIREMENTS),
+                )
+                .file(REQUIREMENTS)
+                .fix("restore it from the template: `git checkout -- requirements.txt`"),
+            ];
+        }
+    };
+    let (mut listed, includes) = requirements(&text);
+    for include in includes {
+        if let Ok(included) = child.read(&include) {
+            listed.extend(requirements(&included).0);
+        }
+    }
+    let local = local_modules(child);
+    let mut missing: BTreeMap<String, (String, u64)> = BTreeMap::new();
+    let sources = DEPLOYED_CODE
+        .iter()
+        .flat_map(|folder| child.files_under(folder))
+        .filter(|file| file.ends_with(".py"));
+    for file in sources {
+        let Ok(source) = child.read(file) else {
+            continue;
+        };
+        for import in imports(&source) {
+            if is_standard_library(&import.module)
+                || local.contains(&import.module)
+                || is_provided(&import.module, &listed)
+            {
+                continue;
+            }
+            missing
+                .entry(import.module)
+                .or_insert((file.to_string(), import.line));
+        }
+    }
+    if missing.is_empty() {
+        return vec![Check::ok(
+            "runtime.requirements",
+            GROUP,
+            "`requirements.txt` covers what the runtime imports",
+        )];
+    }
+    missing
+        .into_iter()
+        .map(|(module, (file, line))| {
+            Check::error(
+                "runtime.requirements",
+                GROUP,
+                format!("`{module}` is imported but not in `requirements.txt`"),
+            )
+            .file(file)
+            .line(Some(line))
+            .fix(format!(
+                "add the distribution that provides `{module}` to requirements.txt"
+            ))
+        })
+        .collect()
+}
+
+/// Top-level names importable from the child itself: its root packages and modules, and modules
+/// beside the deployed code (Vercel puts a function's folder on the path).
+fn local_modules(child: &Child) -> BTreeSet<String> {
+    let mut local = BTreeSet::new();
+    for file in &child.files {
+        let first = file.split('/').next().unwrap_or_default();
+        local.insert(first.trim_end_matches(".py").to_string());
+        if file.ends_with(".py")
+            && DEPLOYED_CODE
+                .iter()
+                .any(|folder| file.starts_with(&format!("{folder}/")))
+        {
+            let stem = file
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .trim_end_matches(".py");
+            local.insert(stem.to_string());
+        }
+    }
+    local
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_variables_know_what_is_optional() {
+        let text = "# Database\nDATABASE_URL=postgresql://...\n\n# Optional: previous secret during rotation\nGITHUB_WEBHOOK_SECRET_PREVIOUS=\nOPENAI_BASE_URL=  # optional\n# GITHUB_APP_ID=\n";
+        let variables = example_variables(text);
+        let summary: Vec<(&str, bool)> = variables
+            .iter()
+            .map(|v| (v.name.as_str(), v.optional))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("DATABASE_URL", false),
+                ("GITHUB_WEBHOOK_SECRET_PREVIOUS", true),
+                ("OPENAI_BASE_URL", true),
+                ("GITHUB_APP_ID", true)
+            ]
+        );
+        assert_eq!(variables[0].line, 2);
+    }
+}

@@ -1,0 +1,52 @@
+"""`GET /api/cron/sweep`: the Vercel cron entry, authorised by `Authorization: Bearer $CRON_SECRET`."""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from .service import Service
+from .settings import MissingSettingError
+
+
+def sweep_report(service: Service) -> tuple[int, dict[str, object]]:
+    from .db import StoreError
+    from .jobs import sweep
+
+    github = service.github()
+    if github is None:
+        return 500, {"error": "missing setting GITHUB_TOKEN (or GitHub App credentials)"}
+    try:
+        report = sweep(service.store(), github, limit=10)
+    except StoreError:
+        return 503, {"error": "database unavailable"}
+    return 200, {
+        "dispatched": [str(job) for job in report.dispatched],
+        "failed_dispatch": [str(job) for job in report.failed_dispatch],
+        "abandoned": [str(job) for job in report.abandoned],
+    }
+
+
+def create_cron_app(service: Service | None = None) -> FastAPI:
+    service = service or Service()
+    app = FastAPI(title="osorganicai cron", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @app.get("/api/cron/sweep")
+    async def cron_sweep(request: Request) -> JSONResponse:
+        try:
+            secret = service.settings.require("CRON_SECRET")
+        except MissingSettingError as error:
+            return JSONResponse({"error": str(error)}, status_code=500)
+        supplied = request.headers.get("authorization", "")
+        if not hmac.compare_digest(supplied.encode(), f"Bearer {secret}".encode()):
+            return JSONResponse({"error": "unauthorised"}, status_code=401)
+        try:
+            status, body = await run_in_threadpool(sweep_report, service)
+        except MissingSettingError as error:
+            return JSONResponse({"error": str(error)}, status_code=500)
+        return JSONResponse(body, status_code=status)
+
+    return app

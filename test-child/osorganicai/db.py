@@ -1,0 +1,407 @@
+"""State in PostgreSQL (Supabase) through psycopg 3: deliveries, jobs, conversations, audit.
+
+In production `DATABASE_URL` points at Supabase's transaction pooler (port 6543), which cannot
+keep prepared statements across transactions, so every connection is opened with
+`prepare_threshold=None`. A serverless function keeps a pool of at most two connections.
+The schema is `supabase/migrations/`; this module is its only writer.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+CONNECT_TIMEOUT_SECONDS = 5
+JOB_KINDS = ("product_owner", "developer")
+
+
+class StoreError(RuntimeError):
+    """The database could not be reached or refused an operation."""
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    kind: str
+    repository: str
+    issue_number: int
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    event_id: int | None
+    duplicate: bool
+    job_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class Job:
+    id: uuid.UUID
+    kind: str
+    status: str
+    repository: str
+    issue_number: int
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Job:
+        return cls(**{name: row[name] for name in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class Message:
+    role: str
+    content: str
+    author_login: str | None
+    github_comment_id: int | None
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    dispatched: list[uuid.UUID]
+    failed_dispatch: list[uuid.UUID]
+    abandoned: list[uuid.UUID]
+
+
+def _payload_text(raw: bytes | str) -> str:
+    """The delivery body as jsonb input. PostgreSQL's jsonb cannot hold U+0000: drop it."""
+    text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    if "\\u0000" in text:
+        text = json.dumps(_strip_nul(json.loads(text)))
+    return text
+
+
+def _strip_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_strip_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_strip_nul(key): _strip_nul(item) for key, item in value.items()}
+    return value
+
+
+class Store:
+    """Typed operations on the runtime's tables over a small psycopg connection pool."""
+
+    def __init__(self, conninfo: str, *, max_connections: int = 2) -> None:
+        self._conninfo = conninfo
+        self._max_connections = max_connections
+        self._pool: Any = None
+
+    def _get_pool(self) -> Any:
+        if self._pool is None:
+            from psycopg_pool import ConnectionPool
+
+            self._pool = ConnectionPool(
+                self._conninfo,
+                min_size=1,
+                max_size=self._max_connections,
+                kwargs={"prepare_threshold": None, "connect_timeout": CONNECT_TIMEOUT_SECONDS},
+                check=ConnectionPool.check_connection,
+                timeout=CONNECT_TIMEOUT_SECONDS * 2,
+                open=True,
+                name="osorganicai",
+            )
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[psycopg.Cursor[dict[str, Any]]]:
+        """A cursor inside one transaction: committed on success, rolled back on error."""
+        try:
+            with self._get_pool().connection() as connection, connection.cursor(row_factory=dict_row) as cursor:
+                yield cursor
+        except psycopg.Error as error:
+            raise StoreError(f"database error: {error.__class__.__name__}: {error}".strip()) from error
+        except TimeoutError as error:  # psycopg_pool.PoolTimeout derives from it
+            raise StoreError(f"database unreachable: {error}") from error
+
+    def ping(self) -> bool:
+        with self.transaction() as cursor:
+            cursor.execute("select 1 as ok")
+            row = cursor.fetchone()
+        return bool(row and row["ok"] == 1)
+
+    # -- deliveries and jobs ---------------------------------------------------------------
+    def record_delivery(
+        self,
+        *,
+        delivery_id: str,
+        event: str,
+        action: str | None,
+        repository: str | None,
+        issue_number: int | None,
+        sender_login: str | None,
+        payload: bytes | str,
+        outcome: str,
+        outcome_detail: str | None,
+        job: JobSpec | None,
+    ) -> DeliveryResult:
+        """Store a delivery and its job in one transaction; a redelivery changes nothing."""
+        with self.transaction() as cursor:
+            cursor.execute(
+                """
+                insert into public.webhook_events
+                  (delivery_id, event, action, repository, issue_number, sender_login,
+                   payload, outcome, outcome_detail)
+                values (%s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s)
+                on conflict (delivery_id) do nothing
+                returning id
+                """,
+                (
+                    delivery_id, event, action, repository, issue_number, sender_login,
+                    _payload_text(payload), outcome, outcome_detail,
+                ),
+            )
+            row = cursor.fetchone()
+            if row is None:
+                return DeliveryResult(event_id=None, duplicate=True, job_id=None)
+            job_id = None
+            if job is not None:
+                cursor.execute(
+                    """
+                    insert into public.jobs (kind, repository, issue_number, webhook_event_id)
+                    values (%s, %s, %s, %s)
+                    returning id
+                    """,
+                    (job.kind, job.repository, job.issue_number, row["id"]),
+                )
+                job_row = cursor.fetchone()
+                job_id = job_row["id"] if job_row else None
+            return DeliveryResult(event_id=row["id"], duplicate=False, job_id=job_id)
+
+    def create_job(self, job: JobSpec) -> uuid.UUID:
+        with self.transaction() as cursor:
+            cursor.execute(
+                "insert into public.jobs (kind, repository, issue_number) values (%s, %s, %s) returning id",
+                (job.kind, job.repository, job.issue_number),
+            )
+            row = cursor.fetchone()
+        if row is None:
+            raise StoreError("job insert returned no id")
+        return row["id"]
+
+    def get_job(self, job_id: uuid.UUID) -> Job | None:
+        with self.transaction() as cursor:
+            cursor.execute("select * from public.jobs where id = %s", (job_id,))
+            row = cursor.fetchone()
+        return Job.from_row(row) if row else None
+
+    def mark_dispatched(self, job_id: uuid.UUID) -> None:
+        with self.transaction() as cursor:
+            cursor.execute(
+                """
+                update public.jobs
+                set status = 'dispatched', dispatched_at = pg_catalog.now(), attempts = attempts + 1,
+                    last_error = null
+                where id = %s and status = 'pending'
+                """,
+                (job_id,),
+            )
+
+    def mark_dispatch_failed(self, job_id: uuid.UUID, error: str) -> None:
+        with self.transaction() as cursor:
+            cursor.execute(
+                "update public.jobs set attempts = attempts + 1, last_error = %s where id = %s",
+                (error[:2000], job_id),
+            )
+
+    def start_job(self, job_id: uuid.UUID) -> Job | None:
+        """Move a job to running. None when it is unknown or already finished."""
+        with self.transaction() as cursor:
+            cursor.execute(
+                """
+                update public.jobs
+                set status = 'running', started_at = pg_catalog.now()
+                where id = %s and status in ('pending', 'dispatched', 'running')
+                returning *
+                """,
+                (job_id,),
+            )
+            row = cursor.fetchone()
+        return Job.from_row(row) if row else None
+
+    def finish_job(self, job_id: uuid.UUID, *, succeeded: bool, error: str | None = None) -> None:
+        with self.transaction() as cursor:
+            cursor.execute(
+                """
+                update public.jobs
+                set status = %s, finished_at = pg_catalog.now(), last_error = %s
+                where id = %s
+                """,
+                ("succeeded" if succeeded else "failed", (error or None) and error[:2000], job_id),
+            )
+
+    def sweep(
+        self,
+        dispatch: Callable[[Job], None],
+        *,
+        limit: int = 20,
+        max_attempts: int = 8,
+        redispatch_after_minutes: int = 30,
+    ) -> SweepReport:
+        """Dispatch pending jobs, and jobs dispatched long ago that never started.
+
+        Rows are locked with FOR UPDATE SKIP LOCKED, so two sweepers running at once never
+        dispatch the same job. `dispatch` raises to report a failed hand-off.
+        """
+        dispatched: list[uuid.UUID] = []
+        failed: list[uuid.UUID] = []
+        abandoned: list[uuid.UUID] = []
+        with self.transaction() as cursor:
+            cursor.execute(
+                """
+                select * from public.jobs
+                where status = 'pending'
+                   or (status = 'dispatched'
+                       and dispatched_at < pg_catalog.now() - pg_catalog.make_interval(mins => %s))
+                order by created_at
+                limit %s
+                for update skip locked
+                """,
+                (redispatch_after_minutes, limit),
+            )
+            for row in cursor.fetchall():
+                job = Job.from_row(row)
+                if job.attempts >= max_attempts:
+                    cursor.execute(
+                        """
+                        update public.jobs set status = 'failed', finished_at = pg_catalog.now(),
+                          last_error = coalesce(last_error, '') || ' (gave up after ' || attempts || ' dispatches)'
+                        where id = %s
+                        """,
+                        (job.id,),
+                    )
+                    abandoned.append(job.id)
+                    continue
+                try:
+                    dispatch(job)
+                except Exception as error:  # noqa: BLE001 - any hand-off failure keeps the job pending
+                    cursor.execute(
+                        "update public.jobs set attempts = attempts + 1, last_error = %s where id = %s",
+                        (f"{error.__class__.__name__}: {error}"[:2000], job.id),
+                    )
+                    failed.append(job.id)
+                else:
+                    cursor.execute(
+                        """
+                        update public.jobs set status = 'dispatched', dispatched_at = pg_catalog.now(),
+                          attempts = attempts + 1, last_error = null
+                        where id = %s
+                        """,
+                        (job.id,),
+                    )
+                    dispatched.append(job.id)
+        return SweepReport(dispatched=dispatched, failed_dispatch=failed, abandoned=abandoned)
+
+    # -- conversations --------------------------------------------------------------------
+    def add_message(
+        self,
+        *,
+        repository: str,
+        issue_number: int,
+        role: str,
+        content: str,
+        author_login: str | None = None,
+        github_comment_id: int | None = None,
+    ) -> bool:
+        """Append to an issue's conversation. False when that comment is already stored."""
+        with self.transaction() as cursor:
+            cursor.execute(
+                """
+                insert into public.conversations
+                  (repository, issue_number, role, content, author_login, github_comment_id)
+                values (%s, %s, %s, %s, %s, %s)
+                on conflict (github_comment_id) where github_comment_id is not null do nothing
+                returning id
+                """,
+                (repository, issue_number, role, content, author_login, github_comment_id),
+            )
+            return cursor.fetchone() is not None
+
+    def conversation(self, repository: str, issue_number: int) -> list[Message]:
+        with self.transaction() as cursor:
+            cursor.execute(
+                """
+                select role, content, author_login, github_comment_id from public.conversations
+                where repository = %s and issue_number = %s
+                order by created_at, id
+                """,
+                (repository, issue_number),
+            )
+            return [Message(**row) for row in cursor.fetchall()]
+
+    # -- audit ------------------------------------------------------------------------------
+    def log_action(
+        self,
+        *,
+        agent: str,
+        action_type: str,
+        payload: dict[str, Any],
+        repository: str | None = None,
+        issue_number: int | None = None,
+        job_id: uuid.UUID | None = None,
+    ) -> None:
+        with self.transaction() as cursor:
+            cursor.execute(
+                """
+                insert into public.agent_actions (job_id, agent, action_type, repository, issue_number, payload)
+                values (%s, %s, %s, %s, %s, %s)
+                """,
+                (job_id, agent, action_type, repository, issue_number, Jsonb(_strip_nul(payload))),
+            )
+
+    def record_code_generation(
+        self,
+        *,
+        repository: str,
+        issue_number: int,
+        status: str,
+        job_id: uuid.UUID | None = None,
+        branch: str | None = None,
+        commit_sha: str | None = None,
+        pull_request_number: int | None = None,
+        pull_request_url: str | None = None,
+        files: list[str] | None = None,
+        rejection_reasons: list[str] | None = None,
+        provider: str | None = None,
+        model: str | None = None,
+        input_tokens: int = 0,
+        output_tokens: int = 0,
+        cost_usd: float = 0.0,
+    ) -> int:
+        with self.transaction() as cursor:
+            cursor.execute(
+                """
+                insert into public.code_generations
+                  (job_id, repository, issue_number, status, branch, commit_sha, pull_request_number,
+                   pull_request_url, files, rejection_reasons, provider, model, input_tokens,
+                   output_tokens, cost_usd)
+                values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                returning id
+                """,
+                (
+                    job_id, repository, issue_number, status, branch, commit_sha, pull_request_number,
+                    pull_request_url, Jsonb(files or []), Jsonb(rejection_reasons or []), provider, model,
+                    input_tokens, output_tokens, cost_usd,
+                ),
+            )
+            row = cursor.fetchone()
+        if row is None:
+            raise StoreError("code_generations insert returned no id")
+        return int(row["id"])

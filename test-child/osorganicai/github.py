@@ -1,0 +1,345 @@
+"""A small GitHub REST client over httpx: token or GitHub App auth, rate limits, typed errors.
+
+Only the calls the runtime needs. Credentials: `GITHUB_TOKEN` (a fine-grained token), or a
+GitHub App (`GITHUB_APP_ID`, `GITHUB_APP_PRIVATE_KEY`, `GITHUB_APP_INSTALLATION_ID`) whose
+installation token is minted on demand and cached until shortly before it expires.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from .settings import MissingSettingError, Settings
+
+API_VERSION = "2022-11-28"
+USER_AGENT = "osorganicai-runtime"
+WRITE_PERMISSIONS = frozenset({"admin", "maintain", "write", "triage"})
+
+
+class GitHubError(RuntimeError):
+    """GitHub answered with an error status."""
+
+    def __init__(self, status: int, method: str, path: str, message: str) -> None:
+        self.status = status
+        self.path = path
+        super().__init__(f"GitHub {method} {path} failed with {status}: {message}")
+
+
+class GitHubRateLimitError(GitHubError):
+    """GitHub's rate limit is exhausted for longer than the caller is willing to wait."""
+
+    def __init__(self, method: str, path: str, wait_seconds: float) -> None:
+        self.wait_seconds = wait_seconds
+        super().__init__(429, method, path, f"rate limited, retry in {wait_seconds:.0f}s")
+
+
+class GitHubUnavailableError(RuntimeError):
+    """GitHub could not be reached (network error or repeated 5xx)."""
+
+
+class TokenAuth:
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def header(self, client: GitHubClient) -> str:
+        return f"Bearer {self._token}"
+
+
+class AppAuth:
+    """GitHub App installation auth: a short JWT buys an installation token, cached."""
+
+    def __init__(self, app_id: str, private_key: str, installation_id: str, clock: Callable[[], float] = time.time):
+        self._app_id = app_id
+        # Keys pasted into one-line environment variables often carry literal "\n".
+        self._private_key = private_key.replace("\\n", "\n")
+        self._installation_id = installation_id
+        self._clock = clock
+        self._token: str | None = None
+        self._expires_at = 0.0
+
+    def app_jwt(self) -> str:
+        import jwt  # PyJWT; imported only when App auth is used
+
+        now = int(self._clock())
+        claims = {"iat": now - 60, "exp": now + 540, "iss": self._app_id}
+        return jwt.encode(claims, self._private_key, algorithm="RS256")
+
+    def header(self, client: GitHubClient) -> str:
+        if self._token is None or self._clock() > self._expires_at - 300:
+            response = client.raw_request(
+                "POST",
+                f"/app/installations/{quote(self._installation_id)}/access_tokens",
+                authorization=f"Bearer {self.app_jwt()}",
+            )
+            data = response.json()
+            self._token = data["token"]
+            expires = data.get("expires_at")
+            self._expires_at = _parse_github_time(expires) if expires else self._clock() + 3000
+        return f"Bearer {self._token}"
+
+
+def _parse_github_time(value: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+def auth_from_settings(settings: Settings) -> TokenAuth | AppAuth:
+    token = settings.get("GITHUB_TOKEN")
+    if token:
+        return TokenAuth(token)
+    app_id = settings.get("GITHUB_APP_ID")
+    if app_id:
+        return AppAuth(
+            app_id,
+            settings.require("GITHUB_APP_PRIVATE_KEY"),
+            settings.require("GITHUB_APP_INSTALLATION_ID"),
+        )
+    raise MissingSettingError(
+        "GITHUB_TOKEN", "a fine-grained token, or set GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_APP_INSTALLATION_ID"
+    )
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    number: int
+    url: str
+
+
+class GitHubClient:
+    def __init__(
+        self,
+        auth: TokenAuth | AppAuth,
+        *,
+        base_url: str = "https://api.github.com",
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 15.0,
+        max_attempts: int = 3,
+        max_rate_limit_wait: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._auth = auth
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            transport=transport,
+            timeout=timeout,
+            headers={
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": API_VERSION,
+                "User-Agent": USER_AGENT,
+            },
+        )
+        self._max_attempts = max_attempts
+        self._max_rate_limit_wait = max_rate_limit_wait
+        self._sleep = sleep
+        self._clock = clock
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **kwargs: Any) -> GitHubClient:
+        return cls(auth_from_settings(settings), base_url=settings.github_api_url, **kwargs)
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- transport ---------------------------------------------------------------------------
+    def _rate_limit_wait(self, response: httpx.Response) -> float | None:
+        """Seconds to wait before retrying, or None when the response is not a rate limit."""
+        if response.status_code not in (403, 429):
+            return None
+        retry_after = response.headers.get("retry-after")
+        if retry_after and retry_after.isdigit():
+            return float(retry_after)
+        if response.headers.get("x-ratelimit-remaining") == "0":
+            reset = response.headers.get("x-ratelimit-reset", "")
+            if reset.isdigit():
+                return max(0.0, float(reset) - self._clock()) + 1.0
+            return 60.0
+        if response.status_code == 429 or "rate limit" in response.text.lower():
+            return 60.0  # secondary rate limit without headers: GitHub asks for at least a minute
+        return None
+
+    def raw_request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        authorization: str | None = None,
+        allow: tuple[int, ...] = (),
+    ) -> httpx.Response:
+        attempt = 0
+        while True:
+            attempt += 1
+            request_headers = dict(headers or {})
+            request_headers["Authorization"] = authorization or self._auth.header(self)
+            try:
+                response = self._http.request(method, path, json=json, params=params, headers=request_headers)
+            except httpx.TransportError as error:
+                if attempt >= self._max_attempts:
+                    raise GitHubUnavailableError(f"GitHub {method} {path}: {error.__class__.__name__}: {error}") from error
+                self._sleep(min(2.0**attempt, 8.0))
+                continue
+            if response.is_success or response.status_code in allow:
+                return response
+            wait = self._rate_limit_wait(response)
+            if wait is not None:
+                if wait > self._max_rate_limit_wait or attempt >= self._max_attempts:
+                    raise GitHubRateLimitError(method, path, wait)
+                self._sleep(wait)
+                continue
+            if response.status_code >= 500 and attempt < self._max_attempts:
+                self._sleep(min(2.0**attempt, 8.0))
+                continue
+            if response.status_code >= 500:
+                raise GitHubUnavailableError(f"GitHub {method} {path} failed with {response.status_code}")
+            raise GitHubError(response.status_code, method, path, _error_message(response))
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.raw_request(method, path, **kwargs)
+        return response.json() if response.content else None
+
+    # -- issues ------------------------------------------------------------------------------
+    def get_issue(self, repository: str, number: int) -> dict[str, Any]:
+        return self._json("GET", f"/repos/{repository}/issues/{number}")
+
+    def list_comments(self, repository: str, number: int, max_pages: int = 5) -> list[dict[str, Any]]:
+        comments: list[dict[str, Any]] = []
+        for page in range(1, max_pages + 1):
+            batch = self._json(
+                "GET", f"/repos/{repository}/issues/{number}/comments", params={"per_page": 100, "page": page}
+            )
+            comments.extend(batch)
+            if len(batch) < 100:
+                break
+        return comments
+
+    def create_comment(self, repository: str, number: int, body: str) -> dict[str, Any]:
+        return self._json("POST", f"/repos/{repository}/issues/{number}/comments", json={"body": body})
+
+    def add_labels(self, repository: str, number: int, labels: list[str]) -> None:
+        self._json("POST", f"/repos/{repository}/issues/{number}/labels", json={"labels": labels})
+
+    def remove_label(self, repository: str, number: int, label: str) -> bool:
+        """Remove a label; False when the issue did not carry it."""
+        response = self.raw_request(
+            "DELETE", f"/repos/{repository}/issues/{number}/labels/{quote(label, safe='')}", allow=(404,)
+        )
+        return response.status_code != 404
+
+    def collaborator_permission(self, repository: str, login: str) -> str | None:
+        """The user's permission (admin, maintain, write, triage, read), None if not a collaborator."""
+        response = self.raw_request(
+            "GET", f"/repos/{repository}/collaborators/{quote(login, safe='')}/permission", allow=(404,)
+        )
+        if response.status_code == 404:
+            return None
+        data = response.json()
+        return data.get("role_name") or data.get("permission")
+
+    def dispatch(self, repository: str, event_type: str, client_payload: dict[str, Any]) -> None:
+        self.raw_request(
+            "POST",
+            f"/repos/{repository}/dispatches",
+            json={"event_type": event_type, "client_payload": client_payload},
+        )
+
+    # -- repository contents ----------------------------------------------------------------
+    def get_repository(self, repository: str) -> dict[str, Any]:
+        return self._json("GET", f"/repos/{repository}")
+
+    def branch_sha(self, repository: str, branch: str) -> str | None:
+        response = self.raw_request(
+            "GET", f"/repos/{repository}/git/ref/heads/{quote(branch, safe='/')}", allow=(404,)
+        )
+        if response.status_code == 404:
+            return None
+        return response.json()["object"]["sha"]
+
+    def create_branch(self, repository: str, branch: str, sha: str) -> None:
+        self._json("POST", f"/repos/{repository}/git/refs", json={"ref": f"refs/heads/{branch}", "sha": sha})
+
+    def tree(self, repository: str, sha: str) -> list[dict[str, Any]]:
+        data = self._json("GET", f"/repos/{repository}/git/trees/{sha}", params={"recursive": "1"})
+        return [entry for entry in data.get("tree", []) if entry.get("type") == "blob"]
+
+    def file_text(self, repository: str, path: str, ref: str) -> str | None:
+        response = self.raw_request(
+            "GET",
+            f"/repos/{repository}/contents/{quote(path)}",
+            params={"ref": ref},
+            headers={"Accept": "application/vnd.github.raw+json"},
+            allow=(404,),
+        )
+        if response.status_code == 404:
+            return None
+        try:
+            return response.content.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+
+    def commit_files(self, repository: str, branch: str, files: dict[str, str], message: str) -> str:
+        """One commit on `branch` adding or replacing `files`; returns the commit sha."""
+        head = self.branch_sha(repository, branch)
+        if head is None:
+            raise GitHubError(404, "GET", f"/repos/{repository}/git/ref/heads/{branch}", "branch not found")
+        base_commit = self._json("GET", f"/repos/{repository}/git/commits/{head}")
+        tree = self._json(
+            "POST",
+            f"/repos/{repository}/git/trees",
+            json={
+                "base_tree": base_commit["tree"]["sha"],
+                "tree": [
+                    {"path": path, "mode": "100644", "type": "blob", "content": content}
+                    for path, content in sorted(files.items())
+                ],
+            },
+        )
+        commit = self._json(
+            "POST",
+            f"/repos/{repository}/git/commits",
+            json={"message": message, "tree": tree["sha"], "parents": [head]},
+        )
+        self._json(
+            "PATCH",
+            f"/repos/{repository}/git/refs/heads/{quote(branch, safe='/')}",
+            json={"sha": commit["sha"], "force": False},
+        )
+        return commit["sha"]
+
+    def find_open_pull(self, repository: str, head_branch: str) -> PullRequest | None:
+        owner = repository.split("/", 1)[0]
+        pulls = self._json(
+            "GET", f"/repos/{repository}/pulls", params={"head": f"{owner}:{head_branch}", "state": "open"}
+        )
+        if pulls:
+            return PullRequest(number=pulls[0]["number"], url=pulls[0]["html_url"])
+        return None
+
+    def create_pull(
+        self, repository: str, *, head: str, base: str, title: str, body: str, draft: bool = True
+    ) -> PullRequest:
+        data = self._json(
+            "POST",
+            f"/repos/{repository}/pulls",
+            json={"head": head, "base": base, "title": title, "body": body, "draft": draft},
+        )
+        return PullRequest(number=data["number"], url=data["html_url"])
+
+
+def _error_message(response: httpx.Response) -> str:
+    try:
+        data = response.json()
+    except ValueError:
+        return response.text[:200] or response.reason_phrase
+    if isinstance(data, dict):
+        return str(data.get("message") or data)[:300]
+    return str(data)[:300]

@@ -1,0 +1,539 @@
+//! `osorganic doctor` on a freshly spawned child: it passes with its variables set, and each way of
+//! breaking the child shows up as the matching finding, naming the file, in both outputs.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::support::{TestEnv, stderr_of, stdout_of};
+
+/// Values for every variable a child's runtime needs (never real secrets).
+const ENV_FILE: &str = "GITHUB_WEBHOOK_SECRET=0123456789abcdef0123456789abcdef\n\
+DATABASE_URL=postgresql://postgres.ref:pw@aws-0-eu-west-1.pooler.supabase.com:6543/postgres\n\
+GITHUB_TOKEN=github_pat_test\n\
+GITHUB_REPOSITORY=acme/demo\n\
+OSORGANIC_BOT_LOGIN=demo-bot[bot]\n\
+LLM_PROVIDER=openai\n\
+OPENAI_API_KEY=sk-test\n\
+CRON_SECRET=cron-secret-for-tests\n";
+
+/// A spawned child `demo` in the work folder and an env file `demo.env` beside it.
+struct Child {
+    env: TestEnv,
+}
+
+impl Child {
+    fn spawn() -> Self {
+        let env = TestEnv::new();
+        env.spawn(&["demo", "--yes"]).success();
+        env.write("demo.env", ENV_FILE);
+        Self { env }
+    }
+
+    fn path(&self, relative: &str) -> PathBuf {
+        self.env.path("demo").join(relative)
+    }
+
+    fn write(&self, relative: &str, text: &str) -> &Self {
+        self.env.write(&format!("demo/{relative}"), text);
+        self
+    }
+
+    fn edit(&self, relative: &str, from: &str, to: &str) -> &Self {
+        let text = self.env.read(&format!("demo/{relative}"));
+        assert!(text.contains(from), "`{relative}` has no `{from}`");
+        self.write(relative, &text.replacen(from, to, 1))
+    }
+
+    fn set_env(&self, line: &str) -> &Self {
+        let name = line.split('=').next().unwrap_or_default();
+        let kept: Vec<&str> = ENV_FILE
+            .lines()
+            .filter(|existing| !existing.starts_with(&format!("{name}=")))
+            .collect();
+        self.env
+            .write("demo.env", &format!("{}\n{line}\n", kept.join("\n")));
+        self
+    }
+
+    /// `osorganic doctor --offline --path demo --env-file demo.env [--json]`: exit code, stdout.
+    fn doctor(&self, json: bool) -> (i32, String) {
+        let mut command = self.env.osorganic();
+        command.args([
+            "doctor",
+            "--offline",
+            "--path",
+            "demo",
+            "--env-file",
+            "demo.env",
+        ]);
+        if json {
+            command.arg("--json");
+        }
+        command.timeout(std::time::Duration::from_secs(30));
+        let assert = command.assert();
+        let code = assert.get_output().status.code().unwrap_or(-1);
+        (code, stdout_of(&assert))
+    }
+
+    fn report(&self) -> Value {
+        let (_, stdout) = self.doctor(true);
+        serde_json::from_str(&stdout)
+            .unwrap_or_else(|error| panic!("--json is not JSON ({error}): {stdout}"))
+    }
+
+    /// The child fails doctor with an error `id` naming `file`, in the human and the JSON report.
+    fn expect_error(&self, id: &str, file: &str) {
+        self.expect("error", id, file);
+    }
+
+    fn expect(&self, status: &str, id: &str, file: &str) {
+        let (code, human) = self.doctor(false);
+        let wanted_code = if status == "error" { 1 } else { code };
+        assert_eq!(code, wanted_code, "exit status for {id}:\n{human}");
+        let mark = format!("  {status:<5} ");
+        assert!(
+            human
+                .lines()
+                .any(|line| line.starts_with(&mark) && line.contains(&format!("({file}"))),
+            "no `{status}` line naming `{file}` for {id}:\n{human}"
+        );
+        let report = self.report();
+        let checks = report["checks"].as_array().expect("a checks array");
+        assert!(
+            checks.iter().any(|check| check["id"] == id
+                && check["status"] == status
+                && check["file"] == file),
+            "no {status} `{id}` on `{file}` in:\n{report:#}"
+        );
+        if status == "error" {
+            assert!(report["summary"]["error"].as_u64().unwrap_or(0) > 0);
+        }
+    }
+}
+
+#[test]
+fn doctor_passes_a_fresh_child_with_its_variables_set() {
+    let child = Child::spawn();
+    let (code, human) = child.doctor(false);
+    assert_eq!(code, 0, "{human}");
+    for group in [
+        "Project", "Template", "Vercel", "Supabase", "GitHub", "Runtime", "Tools",
+    ] {
+        assert!(
+            human.lines().any(|line| line == group),
+            "no `{group}` group:\n{human}"
+        );
+    }
+    assert!(human.contains("ready to deploy"), "{human}");
+    // Values are never printed.
+    assert!(
+        !human.contains("sk-test") && !human.contains("0123456789abcdef"),
+        "{human}"
+    );
+    let report = child.report();
+    assert_eq!(report["summary"]["error"], 0, "{report:#}");
+    let checks = report["checks"].as_array().unwrap();
+    for check in checks {
+        for key in ["id", "group", "status", "message"] {
+            assert!(check.get(key).is_some(), "{key} missing in {check}");
+        }
+    }
+}
+
+#[test]
+fn doctor_outside_a_child_exits_2() {
+    let env = TestEnv::new();
+    let assert = env
+        .osorganic()
+        .args(["doctor", "--path", "."])
+        .assert()
+        .code(2);
+    assert!(
+        stderr_of(&assert).contains("not an osorganic child"),
+        "{}",
+        stderr_of(&assert)
+    );
+}
+
+#[test]
+fn doctor_with_an_unreadable_record_exits_2() {
+    let child = Child::spawn();
+    child.write(".osorganic.toml", "name = [unclosed\n");
+    let (code, _) = child.doctor(false);
+    assert_eq!(code, 2);
+}
+
+// Project
+
+#[test]
+fn doctor_reports_conflict_markers() {
+    let child = Child::spawn();
+    child.edit(
+        "README.md",
+        "\n",
+        "\n<<<<<<< child\nmine\n=======\ntheirs\n>>>>>>> template@0.2.0\n",
+    );
+    child.expect_error("project.conflicts", "README.md");
+}
+
+#[test]
+fn doctor_reports_an_unfinished_update() {
+    let child = Child::spawn();
+    let head = child.env.git(&child.path(""), &["rev-parse", "HEAD"]);
+    std::fs::write(child.path(".git/MERGE_HEAD"), format!("{head}\n")).unwrap();
+    let (code, human) = child.doctor(false);
+    assert_eq!(code, 1, "{human}");
+    assert!(human.contains("an unfinished merge"), "{human}");
+    let report = child.report();
+    assert!(
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == "project.update" && c["status"] == "error")
+    );
+}
+
+#[test]
+fn doctor_warns_about_uncommitted_changes() {
+    let child = Child::spawn();
+    child.write("notes.txt", "scratch\n");
+    let (code, _) = child.doctor(false);
+    assert_eq!(code, 0);
+    let report = child.report();
+    let check = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "project.uncommitted")
+        .cloned();
+    assert_eq!(check.unwrap()["status"], "warn");
+}
+
+#[test]
+fn doctor_reports_a_missing_template() {
+    let child = Child::spawn();
+    child.edit(
+        ".osorganic.toml",
+        "source = \"embedded\"\nkind = \"embedded\"",
+        "source = \"/nowhere/template\"\nkind = \"path\"",
+    );
+    child.expect_error("project.template", ".osorganic.toml");
+}
+
+#[test]
+fn doctor_warns_when_the_child_is_behind_its_template() {
+    let child = Child::spawn();
+    child.edit(
+        ".osorganic.toml",
+        "version = \"0.1.0\"\nsource",
+        "version = \"0.0.1\"\nsource",
+    );
+    child.expect("warn", "template.drift", ".osorganic.toml");
+}
+
+// Vercel
+
+#[test]
+fn doctor_reports_vercel_json_that_is_not_json() {
+    let child = Child::spawn();
+    child.write("vercel.json", "{\n  \"functions\": {\n    oops\n}\n");
+    child.expect_error("vercel.json", "vercel.json");
+}
+
+#[test]
+fn doctor_reports_builds_together_with_functions() {
+    let child = Child::spawn();
+    child.edit(
+        "vercel.json",
+        "\"functions\": {",
+        "\"builds\": [{ \"src\": \"api/*.py\", \"use\": \"@vercel/python\" }],\n  \"functions\": {",
+    );
+    child.expect_error("vercel.builds-functions", "vercel.json");
+}
+
+#[test]
+fn doctor_reports_routes_mixed_with_rewrites() {
+    let child = Child::spawn();
+    child.edit(
+        "vercel.json",
+        "\"functions\": {",
+        "\"routes\": [{ \"src\": \"/a\", \"dest\": \"/api/health\" }],\n  \"rewrites\": [{ \"source\": \"/b\", \"destination\": \"/api/health\" }],\n  \"functions\": {",
+    );
+    child.expect_error("vercel.routes-mixed", "vercel.json");
+}
+
+#[test]
+fn doctor_reports_a_functions_pattern_matching_no_file() {
+    let child = Child::spawn();
+    child.edit("vercel.json", "\"api/health.py\"", "\"api/healthz.py\"");
+    child.expect_error("vercel.functions", "vercel.json");
+}
+
+#[test]
+fn doctor_reports_max_duration_beyond_the_plan() {
+    let child = Child::spawn();
+    child.edit("vercel.json", "\"maxDuration\": 15", "\"maxDuration\": 301");
+    child.expect_error("vercel.max-duration", "vercel.json");
+}
+
+#[test]
+fn doctor_flags_memory_ignored_under_fluid_compute() {
+    let child = Child::spawn();
+    child.edit(
+        "vercel.json",
+        "\"maxDuration\": 15,",
+        "\"maxDuration\": 15,\n      \"memory\": 1024,",
+    );
+    child.expect("warn", "vercel.memory", "vercel.json");
+}
+
+#[test]
+fn doctor_reports_retired_secret_references() {
+    let child = Child::spawn();
+    child.edit(
+        "vercel.json",
+        "\"functions\": {",
+        "\"env\": { \"DATABASE_URL\": \"@database-url\" },\n  \"functions\": {",
+    );
+    child.expect_error("vercel.secret-refs", "vercel.json");
+}
+
+#[test]
+fn doctor_reports_a_cron_path_without_a_function() {
+    let child = Child::spawn();
+    child.edit(
+        "vercel.json",
+        "\"path\": \"/api/cron/sweep\"",
+        "\"path\": \"/api/cron/sweeper\"",
+    );
+    child.expect_error("vercel.crons", "vercel.json");
+}
+
+#[test]
+fn doctor_reports_a_python_version_vercel_does_not_run() {
+    let child = Child::spawn();
+    child.write(".python-version", "3.11\n");
+    child.expect_error("vercel.python", ".python-version");
+}
+
+// Supabase
+
+#[test]
+fn doctor_reports_a_migration_that_does_not_parse() {
+    let child = Child::spawn();
+    child.write(
+        "supabase/migrations/20250201000000_broken.sql",
+        "create tabel public.notes (id int);\n",
+    );
+    child.expect_error(
+        "supabase.sql",
+        "supabase/migrations/20250201000000_broken.sql",
+    );
+}
+
+#[test]
+fn doctor_reports_a_migration_named_out_of_pattern() {
+    let child = Child::spawn();
+    child.write("supabase/migrations/add_notes.sql", "select 1;\n");
+    child.expect_error(
+        "supabase.migration-names",
+        "supabase/migrations/add_notes.sql",
+    );
+}
+
+#[test]
+fn doctor_reports_a_table_without_row_level_security() {
+    let child = Child::spawn();
+    child.write(
+        "supabase/migrations/20250201000000_notes.sql",
+        "create table public.notes (id bigint primary key);\nrevoke all on table public.notes from anon, authenticated;\n",
+    );
+    child.expect_error(
+        "supabase.rls",
+        "supabase/migrations/20250201000000_notes.sql",
+    );
+}
+
+#[test]
+fn doctor_reports_default_grants_left_to_api_roles() {
+    let child = Child::spawn();
+    child.write(
+        "supabase/migrations/20250201000000_notes.sql",
+        "create table public.notes (id bigint primary key);\nalter table public.notes enable row level security;\n",
+    );
+    child.expect_error(
+        "supabase.grants",
+        "supabase/migrations/20250201000000_notes.sql",
+    );
+}
+
+#[test]
+fn doctor_reports_a_runtime_column_dropped() {
+    let child = Child::spawn();
+    child.write(
+        "supabase/migrations/20250201000000_drop.sql",
+        "alter table public.jobs drop column attempts;\n",
+    );
+    child.expect_error(
+        "supabase.runtime-schema",
+        "supabase/migrations/20250101000000_init.sql",
+    );
+}
+
+#[test]
+fn doctor_warns_about_a_direct_database_port() {
+    let child = Child::spawn();
+    child.set_env("DATABASE_URL=postgresql://postgres:pw@db.abcdef.supabase.co:5432/postgres");
+    let report = child.report();
+    let check = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "supabase.database-url")
+        .cloned();
+    assert_eq!(check.unwrap()["status"], "warn");
+    let (code, human) = child.doctor(false);
+    assert_eq!(code, 0, "{human}");
+    assert!(
+        human.contains("uses port 5432") && !human.contains(":pw@"),
+        "{human}"
+    );
+}
+
+// GitHub
+
+#[test]
+fn doctor_reports_a_workflow_that_is_not_yaml() {
+    let child = Child::spawn();
+    child.write(".github/workflows/broken.yml", "on: [push\njobs:\n  a: {\n");
+    child.expect_error("github.workflows", ".github/workflows/broken.yml");
+}
+
+#[test]
+fn doctor_reports_a_workflow_without_jobs() {
+    let child = Child::spawn();
+    child.write(".github/workflows/empty.yml", "name: empty\non: push\n");
+    child.expect_error("github.workflows", ".github/workflows/empty.yml");
+}
+
+#[test]
+fn doctor_reports_ci_without_pytest() {
+    let child = Child::spawn();
+    child.edit(
+        ".github/workflows/ci.yml",
+        "name: Ruff and pytest",
+        "name: Ruff and tests",
+    );
+    child.edit(
+        ".github/workflows/ci.yml",
+        "run: pytest",
+        "run: python -m unittest",
+    );
+    child.expect_error("github.ci", ".github/workflows/ci.yml");
+}
+
+#[test]
+fn doctor_reports_an_undocumented_workflow_secret() {
+    let child = Child::spawn();
+    child.write(
+        ".github/workflows/extra.yml",
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo \"$T\"\n        env:\n          T: ${{ secrets.UNDOCUMENTED_TOKEN }}\n",
+    );
+    child.expect_error("github.secrets", ".github/workflows/extra.yml");
+}
+
+// Runtime
+
+#[test]
+fn doctor_reports_an_unset_variable() {
+    let child = Child::spawn();
+    child.set_env("CRON_SECRET=");
+    child.expect_error("runtime.env", ".env.example");
+}
+
+#[test]
+fn doctor_reports_a_short_webhook_secret() {
+    let child = Child::spawn();
+    child.set_env("GITHUB_WEBHOOK_SECRET=short");
+    let (code, human) = child.doctor(false);
+    assert_eq!(code, 1, "{human}");
+    assert!(
+        human.contains("`GITHUB_WEBHOOK_SECRET` has 5 characters") && !human.contains("short\n"),
+        "{human}"
+    );
+    let report = child.report();
+    assert!(
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == "runtime.webhook-secret" && c["status"] == "error")
+    );
+}
+
+#[test]
+fn doctor_reports_an_import_missing_from_requirements() {
+    let child = Child::spawn();
+    child.edit("api/health.py", "\n", "\nimport yaml\n");
+    child.expect_error("runtime.requirements", "api/health.py");
+}
+
+// Bad input: reported, never a crash or a hang.
+
+#[test]
+fn doctor_reports_a_binary_file_named_like_a_migration() {
+    let child = Child::spawn();
+    std::fs::write(
+        child.path("supabase/migrations/20250201000000_blob.sql"),
+        [0u8, 159, 146, 150, 0, 1],
+    )
+    .unwrap();
+    child.expect_error(
+        "supabase.sql",
+        "supabase/migrations/20250201000000_blob.sql",
+    );
+}
+
+#[test]
+fn doctor_reports_a_50_mb_workflow_without_reading_it() {
+    let child = Child::spawn();
+    let file = std::fs::File::create(child.path(".github/workflows/huge.yml")).unwrap();
+    file.set_len(50 * 1024 * 1024).unwrap();
+    child.expect_error("github.workflows", ".github/workflows/huge.yml");
+    let (_, human) = child.doctor(false);
+    assert!(human.contains("50.0 MB"), "{human}");
+}
+
+#[cfg(unix)]
+#[test]
+fn doctor_reports_a_symlink_loop_without_hanging() {
+    let child = Child::spawn();
+    std::os::unix::fs::symlink("loop.yml", child.path(".github/workflows/loop.yml")).unwrap();
+    std::os::unix::fs::symlink("..", child.path("api/parent")).unwrap();
+    child.expect("warn", "project.links", ".github/workflows/loop.yml");
+}
+
+#[test]
+fn doctor_passes_the_committed_test_child() {
+    let env = TestEnv::new();
+    env.write("test-child.env", ENV_FILE);
+    let test_child = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("test-child");
+    let test_child = test_child.to_string_lossy();
+    let assert = env
+        .osorganic()
+        .args([
+            "doctor",
+            "--offline",
+            "--json",
+            "--env-file",
+            "test-child.env",
+            "--path",
+            test_child.as_ref(),
+        ])
+        .assert();
+    let report: Value = serde_json::from_str(&stdout_of(&assert)).expect("a JSON report");
+    assert_eq!(report["summary"]["error"], 0, "{report:#}");
+    assert_eq!(assert.get_output().status.code(), Some(0));
+}
