@@ -4,6 +4,8 @@ pub mod cli;
 pub mod commands;
 pub mod doctor;
 pub mod git;
+pub mod merge;
 pub mod printer;
 pub mod record;
 pub mod template;
+pub mod update_state;

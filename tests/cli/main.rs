@@ -7,3 +7,5 @@ mod spawn;
 mod spawn_templates;
 mod support;
 mod template_sync;
+mod update;
+mod update_env;

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Benchmark of `osorganic update` on templates of 400 and 6400 files with ~5% of the files changed by the template
+# (and a few edited by the user), against `copier update` on the same content and against the floor: `git apply` of
+# the template's own diff on the same child.
+#
+# Usage: bench/update.sh [SIZES...]   (default: 400 6400)
+# Needs: a release build (cargo build --release) and copier in $COPIER (default: copier on PATH), e.g.
+#   python3 -m venv /tmp/copier-venv && /tmp/copier-venv/bin/pip install copier
+#   COPIER=/tmp/copier-venv/bin/copier bench/update.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OSORGANIC="${OSORGANIC:-$PWD/target/release/osorganic}"
+COPIER="${COPIER:-copier}"
+SIZES=("${@:-400 6400}")
+read -r -a SIZES <<< "${SIZES[*]}"
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
+export GIT_CONFIG_NOSYSTEM=1 HOME="$WORK"
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+
+# write_files DIR COUNT VERSION: COUNT files of 20 lines in 20 folders; files whose index is a multiple of 20 say VERSION.
+write_files() {
+  local dir=$1 count=$2 version=$3
+  python3 - "$dir" "$count" "$version" <<'PY'
+import os, sys
+root, count, version = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+for index in range(count):
+    folder = os.path.join(root, f"pkg{index % 20}")
+    os.makedirs(folder, exist_ok=True)
+    lines = [f"line {n} of file {index}" for n in range(20)]
+    if index % 20 == 0 and version != "1":  # ~5% of the files change with the template version
+        lines[10] = f"line 10 of file {index}, template version {version}"
+    with open(os.path.join(folder, f"file{index}.txt"), "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+PY
+}
+
+run_size() {
+  local size=$1 dir="$WORK/$size"
+  mkdir -p "$dir"
+  # The template as a git repository with tags v1 and v2 (copier needs git tags; osorganic reads the folder).
+  local tpl="$dir/template"
+  mkdir -p "$tpl/files"
+  write_files "$tpl/files" "$size" 1
+  printf '[template]\nname = "bench"\nversion = "1.0.0"\n' > "$tpl/template.toml"
+  printf '_subdirectory: files\n_templates_suffix: .jinja\n' > "$tpl/copier.yml"
+  printf '{{ _copier_answers|to_nice_yaml }}' > "$tpl/files/{{ _copier_conf.answers_file }}.jinja"
+  git -C "$tpl" init -q -b main && git -C "$tpl" add -A && git -C "$tpl" commit -qm v1 && git -C "$tpl" tag v1
+
+  # osorganic child: pristine render P, main with the record (as spawn lays it out).
+  local child="$dir/osorganic-child"
+  mkdir -p "$child" && git -C "$child" init -q -b main
+  cp -r "$tpl/files/." "$child/" && rm -f "$child/{{ _copier_conf.answers_file }}.jinja"
+  git -C "$child" add -A && git -C "$child" commit -qm "osorganic: render bench 1.0.0"
+  local base; base=$(git -C "$child" rev-parse HEAD)
+  git -C "$child" update-ref refs/osorganic/template "$base"
+  printf 'osorganic_version = "0.1.0"\nname = "bench"\n\n[template]\nname = "bench"\nversion = "1.0.0"\nsource = "%s"\nkind = "path"\nbase = "%s"\n\n[answers]\n' \
+    "$tpl/files-osorganic" "$base" > "$child/.osorganic.toml"
+  git -C "$child" add -A && git -C "$child" commit -qm spawn
+
+  # copier child from v1.
+  local copier_child="$dir/copier-child"
+  "$COPIER" copy --quiet --trust --defaults -r v1 "$tpl" "$copier_child" >/dev/null
+  git -C "$copier_child" init -q -b main && git -C "$copier_child" add -A && git -C "$copier_child" commit -qm spawn
+
+  # The user edits 1% of the files (line 2), in both children.
+  for child_dir in "$child" "$copier_child"; do
+    for ((index = 7; index < size; index += 100)); do
+      sed -i "s/^line 2 of file $index\$/line 2 edited by the user/" "$child_dir/pkg$((index % 20))/file$index.txt"
+    done
+    git -C "$child_dir" commit -qam "user edits"
+  done
+
+  # Template v2: ~5% of the files change.
+  write_files "$tpl/files" "$size" 2
+  git -C "$tpl" add -A && git -C "$tpl" commit -qm v2 && git -C "$tpl" tag v2
+  # osorganic reads the template as a folder: template.toml beside the files.
+  mkdir -p "$tpl/files-osorganic" && cp -r "$tpl/files/." "$tpl/files-osorganic/"
+  rm -f "$tpl/files-osorganic/{{ _copier_conf.answers_file }}.jinja"
+  printf '[template]\nname = "bench"\nversion = "2.0.0"\n' > "$tpl/files-osorganic/template.toml"
+
+  # The floor: git apply of the template's own diff, on a copy of the child.
+  local floor="$dir/floor-child"
+  cp -r "$child" "$floor"
+  git -C "$tpl" diff v1 v2 -- files > "$dir/template.diff"
+  local start end
+  start=$(now); git -C "$floor" apply -p2 --3way "$dir/template.diff" >/dev/null 2>&1 || git -C "$floor" apply -p2 "$dir/template.diff"; end=$(now)
+  local floor_time; floor_time=$(elapsed "$start" "$end")
+
+  start=$(now); "$OSORGANIC" update --path "$child" 2>/dev/null; end=$(now)
+  local osorganic_time; osorganic_time=$(elapsed "$start" "$end")
+  git -C "$child" diff --quiet HEAD || { echo "osorganic left the child dirty" >&2; exit 1; }
+
+  start=$(now); (cd "$copier_child" && "$COPIER" update --quiet --trust --defaults -r v2 >/dev/null 2>&1); end=$(now)
+  local copier_time; copier_time=$(elapsed "$start" "$end")
+
+  local changed=$((size / 20))
+  awk -v size="$size" -v changed="$changed" -v o="$osorganic_time" -v c="$copier_time" -v f="$floor_time" 'BEGIN {
+    printf "%5d files, %4d changed: osorganic %.3fs  copier %.3fs (%.0fx slower)  git apply floor %.3fs (osorganic %.1fx the floor)\n",
+      size, changed, o, c, c / o, f, o / f }'
+}
+
+for size in "${SIZES[@]}"; do
+  run_size "$size"
+done

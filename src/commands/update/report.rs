@@ -1,0 +1,152 @@
+//! What `osorganic update` tells: a summary on stderr, and with `--json` the per-file result on stdout.
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::{ExitStatus, UpdateOptions};
+use crate::merge::{FileChange, FileReport, MergeOutcome};
+use crate::printer::Printer;
+use crate::record::ChildRecord;
+use crate::template::manifest::Manifest;
+use crate::template::source::TemplateSource;
+
+/// The `--json` document.
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    /// `up-to-date`, `behind`, `planned`, `updated` or `conflicts`.
+    status: &'a str,
+    from: &'a str,
+    to: &'a str,
+    files: &'a [FileReport],
+}
+
+fn print_json(
+    options: &UpdateOptions,
+    status: &str,
+    from: &str,
+    to: &str,
+    files: &[FileReport],
+) -> Result<()> {
+    if options.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&JsonReport {
+                status,
+                from,
+                to,
+                files
+            })?
+        );
+    }
+    Ok(())
+}
+
+pub fn up_to_date(options: &UpdateOptions, record: &ChildRecord, printer: &Printer) -> ExitStatus {
+    let version = record.template.version.as_str();
+    // stdout may be closed; the summary on stderr still says it.
+    let _ = print_json(options, "up-to-date", version, version, &[]);
+    printer.status(
+        "done",
+        format!("already up to date with {} {version}", record.template.name),
+    );
+    ExitStatus::Success
+}
+
+pub fn behind(
+    options: &UpdateOptions,
+    record: &ChildRecord,
+    source: &TemplateSource,
+    printer: &Printer,
+) -> ExitStatus {
+    let (from, to) = (
+        record.template.version.as_str(),
+        source.manifest.template.version.as_str(),
+    );
+    let _ = print_json(options, "behind", from, to, &[]);
+    printer.info(format!(
+        "behind: {} {from} -> {to} (run `osorganic update`)",
+        record.template.name
+    ));
+    ExitStatus::UserActionNeeded
+}
+
+/// `--dry-run`: what would happen to each file.
+pub fn plan(
+    options: &UpdateOptions,
+    (from, to): (&str, &str),
+    outcome: &MergeOutcome,
+    printer: &Printer,
+) -> Result<()> {
+    print_json(options, "planned", from, to, &outcome.files)?;
+    for file in &outcome.files {
+        print_file(file, printer);
+    }
+    printer.info(format!("dry run: {}; nothing written", totals(outcome)));
+    Ok(())
+}
+
+pub fn finished(
+    options: &UpdateOptions,
+    record: &ChildRecord,
+    manifest: &Manifest,
+    outcome: &MergeOutcome,
+    printer: &Printer,
+) -> Result<()> {
+    let (from, to) = (
+        record.template.version.as_str(),
+        manifest.template.version.as_str(),
+    );
+    let status = if outcome.is_clean() {
+        "updated"
+    } else {
+        "conflicts"
+    };
+    print_json(options, status, from, to, &outcome.files)?;
+    for file in &outcome.files {
+        print_file(file, printer);
+    }
+    let summary = format!(
+        "{} {from} -> {to}: {}",
+        manifest.template.name,
+        totals(outcome)
+    );
+    if outcome.is_clean() {
+        printer.status("updated", format!("{summary}; committed as a merge"));
+    } else {
+        printer.warn(format!("{summary}; resolve the conflicts"));
+        printer.hint("edit the files, `git add` them and `git commit`; or undo with `osorganic update --abort`");
+    }
+    Ok(())
+}
+
+fn print_file(file: &FileReport, printer: &Printer) {
+    let verb = match file.change {
+        FileChange::Added => "added",
+        FileChange::Updated => "updated",
+        FileChange::Merged => "merged",
+        FileChange::Removed => "removed",
+        FileChange::Conflict => "conflict",
+    };
+    match (&file.conflict, &file.template_copy) {
+        (Some(kind), Some(copy)) => printer.warn(format!(
+            "conflict ({kind}) {}: the template's version is in `{copy}`",
+            file.path
+        )),
+        (Some(kind), None) => printer.warn(format!("conflict ({kind}) {}", file.path)),
+        _ => printer.status(verb, &file.path),
+    }
+}
+
+fn totals(outcome: &MergeOutcome) -> String {
+    let parts: Vec<String> = [
+        (FileChange::Added, "added"),
+        (FileChange::Updated, "updated"),
+        (FileChange::Merged, "merged"),
+        (FileChange::Removed, "removed"),
+        (FileChange::Conflict, "in conflict"),
+    ]
+    .into_iter()
+    .map(|(change, name)| format!("{} {name}", outcome.count(change)))
+    .collect();
+    parts.join(", ")
+}

@@ -1,0 +1,242 @@
+//! Turns what `merge_trees` produced on the normalised trees into the child's result: original bytes and line
+//! endings back for resolved files, and the policy for each conflict (trivial by blob id, binary, markers).
+
+use git2::{IndexConflict, IndexEntry, MergeFileInput, MergeFileOptions, Repository};
+
+use super::endings::{self, TextStyle};
+use super::{
+    ChangedPaths, Conflict, ConflictKind, Entry, Labels, NormalisedTrees, StageEntry, ThreeTrees,
+    blob_entry, file_mode,
+};
+
+pub(super) enum Resolution {
+    /// A conflict `merge_trees` reported that the policy resolves: this entry at this path.
+    Take(String, Entry),
+    /// Resolved as a deletion.
+    Remove,
+    Conflict(Conflict),
+}
+
+pub(super) struct Resolver<'a, 'repo> {
+    pub repo: &'repo Repository,
+    pub trees: &'a ThreeTrees<'repo>,
+    pub changes: &'a ChangedPaths,
+    pub normalised: &'a NormalisedTrees<'repo>,
+    pub labels: &'a Labels,
+}
+
+impl Resolver<'_, '_> {
+    /// The final entry for a path `merge_trees` resolved: the original blob when the result is one side's file, the
+    /// merged text in the child's style otherwise.
+    pub fn restore(&self, path: &str, merged: Entry) -> Result<Entry, git2::Error> {
+        let ours = blob_entry(&self.trees.ours, path);
+        let theirs = blob_entry(&self.trees.theirs, path);
+        let style = self.target_style(path, ours, theirs);
+        if let Some(ours) = ours.filter(|ours| self.normalised.normalised(ours.id) == merged.id) {
+            return Ok(Entry {
+                id: ours.id,
+                mode: merged.mode,
+            });
+        }
+        if let Some(theirs) = theirs.filter(|theirs| {
+            self.normalised.normalised(theirs.id) == merged.id
+                && self.normalised.style(theirs.id) == style
+        }) {
+            return Ok(Entry {
+                id: theirs.id,
+                mode: merged.mode,
+            });
+        }
+        if style.is_plain() {
+            return Ok(merged);
+        }
+        let blob = self.repo.find_blob(merged.id)?;
+        if endings::is_binary(blob.content()) {
+            return Ok(merged);
+        }
+        let id = self
+            .repo
+            .blob(&endings::apply_style(blob.content(), style))?;
+        Ok(Entry {
+            id,
+            mode: merged.mode,
+        })
+    }
+
+    /// The child's conventions for a path: its own file's, or the file the template renamed to it, or else the
+    /// template's.
+    fn target_style(&self, path: &str, ours: Option<Entry>, theirs: Option<Entry>) -> TextStyle {
+        let renamed_from = self
+            .changes
+            .theirs_renames
+            .get(path)
+            .and_then(|old| blob_entry(&self.trees.ours, old));
+        match ours.or(renamed_from).or(theirs) {
+            Some(entry) => self.style_of(entry.id),
+            None => TextStyle::default(),
+        }
+    }
+
+    fn style_of(&self, id: git2::Oid) -> TextStyle {
+        match self.normalised.styles.get(&id) {
+            Some(style) => *style,
+            None => self
+                .repo
+                .find_blob(id)
+                .map(|blob| TextStyle::of(blob.content()))
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The policy for one conflict `merge_trees` left.
+    pub fn resolve(&self, conflict: &IndexConflict) -> Result<Resolution, git2::Error> {
+        let ancestor = conflict
+            .ancestor
+            .as_ref()
+            .map(|entry| original(entry, &self.trees.base));
+        let ours = conflict
+            .our
+            .as_ref()
+            .map(|entry| original(entry, &self.trees.ours));
+        let theirs = conflict
+            .their
+            .as_ref()
+            .map(|entry| original(entry, &self.trees.theirs));
+        if let Some(resolution) = trivial(ancestor.as_ref(), ours.as_ref(), theirs.as_ref()) {
+            return Ok(resolution);
+        }
+        let path = ours
+            .as_ref()
+            .or(theirs.as_ref())
+            .or(ancestor.as_ref())
+            .map(|stage| stage.path.clone())
+            .unwrap_or_default();
+        let binary = [&ancestor, &ours, &theirs]
+            .into_iter()
+            .flatten()
+            .map(|stage| {
+                self.repo
+                    .find_blob(stage.entry.id)
+                    .map(|blob| endings::is_binary(blob.content()))
+            })
+            .collect::<Result<Vec<bool>, _>>()?
+            .contains(&true);
+        let mut result = Conflict {
+            path: path.clone(),
+            kind: ConflictKind::Content,
+            worktree: ours
+                .as_ref()
+                .or(theirs.as_ref())
+                .map(|stage| stage.entry)
+                .unwrap_or(Entry {
+                    id: git2::Oid::ZERO_SHA1,
+                    mode: 0o100644,
+                }),
+            template_copy: None,
+            ancestor: None,
+            ours: None,
+            theirs: None,
+        };
+        match (&ancestor, &ours, &theirs) {
+            (Some(_), Some(_), None) => result.kind = ConflictKind::ModifyDelete,
+            (Some(_), None, Some(_)) => result.kind = ConflictKind::DeleteModify,
+            (_, Some(_), Some(their_stage)) if binary => {
+                result.kind = ConflictKind::Binary;
+                result.template_copy = Some((
+                    format!("{path}.{}", self.labels.copy_suffix),
+                    their_stage.entry.id,
+                ));
+            }
+            (_, Some(our_stage), Some(their_stage)) => {
+                result.kind = if ancestor.is_some() {
+                    ConflictKind::Content
+                } else {
+                    ConflictKind::AddAdd
+                };
+                let markers = self.markers(ancestor.as_ref(), our_stage, their_stage)?;
+                result.worktree = Entry {
+                    id: markers,
+                    mode: our_stage.entry.mode,
+                };
+            }
+            _ => {}
+        }
+        result.ancestor = ancestor;
+        result.ours = ours;
+        result.theirs = theirs;
+        Ok(Resolution::Conflict(result))
+    }
+
+    /// The child's text with inline conflict markers, merged as plain LF text and given the child's style.
+    fn markers(
+        &self,
+        ancestor: Option<&StageEntry>,
+        ours: &StageEntry,
+        theirs: &StageEntry,
+    ) -> Result<git2::Oid, git2::Error> {
+        let plain = |stage: Option<&StageEntry>| -> Result<Vec<u8>, git2::Error> {
+            match stage {
+                Some(stage) => Ok(endings::normalise(
+                    self.repo.find_blob(stage.entry.id)?.content(),
+                )),
+                None => Ok(Vec::new()),
+            }
+        };
+        let (ancestor_text, our_text, their_text) =
+            (plain(ancestor)?, plain(Some(ours))?, plain(Some(theirs))?);
+        let mut options = MergeFileOptions::new();
+        options.ancestor_label(self.labels.base.as_str());
+        options.our_label(self.labels.ours.as_str());
+        options.their_label(self.labels.theirs.as_str());
+        options.style_diff3(true);
+        // Both texts are known not to be binary: libgit2 only ever sees text here, and a Repository is open, so
+        // the library is initialised (merge_file fails with "no error" as the first libgit2 call of a process).
+        let merged = git2::merge_file(
+            &merge_input(&ancestor_text, ancestor),
+            &merge_input(&our_text, Some(ours)),
+            &merge_input(&their_text, Some(theirs)),
+            Some(&mut options),
+        )?;
+        let style = self.style_of(ours.entry.id);
+        self.repo
+            .blob(&endings::apply_style(merged.content(), style))
+    }
+}
+
+fn merge_input<'text>(text: &'text [u8], stage: Option<&StageEntry>) -> MergeFileInput<'text> {
+    let mut input = MergeFileInput::new();
+    input.content(text);
+    if let Some(stage) = stage {
+        input
+            .path(stage.path.as_str())
+            .mode(Some(file_mode(stage.entry.mode)));
+    }
+    input
+}
+
+/// A conflict side with its original blob (before normalisation), found by path in its own tree.
+fn original(entry: &IndexEntry, tree: &git2::Tree<'_>) -> StageEntry {
+    let path = String::from_utf8_lossy(&entry.path).into_owned();
+    let entry = blob_entry(tree, &path).unwrap_or(Entry {
+        id: entry.id,
+        mode: entry.mode,
+    });
+    StageEntry { path, entry }
+}
+
+/// Resolution by blob id, before any text merge.
+fn trivial(
+    ancestor: Option<&StageEntry>,
+    ours: Option<&StageEntry>,
+    theirs: Option<&StageEntry>,
+) -> Option<Resolution> {
+    let take = |stage: &StageEntry| Some(Resolution::Take(stage.path.clone(), stage.entry));
+    match (ancestor, ours, theirs) {
+        (Some(base), Some(ours), Some(theirs)) if ours.entry == base.entry => take(theirs),
+        (Some(base), Some(ours), Some(theirs)) if theirs.entry == base.entry => take(ours),
+        (_, Some(ours), Some(theirs)) if ours.entry == theirs.entry => take(ours),
+        (Some(base), Some(ours), None) if ours.entry == base.entry => Some(Resolution::Remove),
+        (Some(base), None, Some(theirs)) if theirs.entry == base.entry => Some(Resolution::Remove),
+        _ => None,
+    }
+}

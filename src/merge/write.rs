@@ -1,0 +1,207 @@
+//! Puts a computed [`MergeOutcome`] into a child: a merge commit when it is clean, or git's own unfinished-merge
+//! state when it is not (working tree with markers, index with stages 1/2/3, MERGE_HEAD and MERGE_MSG), so that
+//! `git status`, `git mergetool`, `git commit` and `git merge --abort` all work as after a `git merge`.
+//!
+//! A clean update is committed, not just staged: the merge commit's second parent is the new render, which is how the
+//! base travels with the child (a `git clone` has it in its history) and how the next update finds it.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use git2::build::CheckoutBuilder;
+use git2::{Index, IndexEntry, IndexTime, Oid, Repository, Signature};
+
+use super::{Entry, MergeOutcome};
+
+/// What the update adds on top of the merge: osorganic's record, and the merge's second parent.
+pub struct Finish<'a> {
+    /// Path of the record in the child (`.osorganic.toml`) and its new content; rewritten, never merged.
+    pub record_path: &'a str,
+    pub record: &'a [u8],
+    /// The new render's commit (the merge's second parent).
+    pub template_commit: Oid,
+    pub message: &'a str,
+    pub signature: &'a Signature<'static>,
+}
+
+/// Files an unfinished update created outside the index, so `--abort` can remove them.
+#[derive(Debug, Default)]
+pub struct Written {
+    pub template_copies: Vec<PathBuf>,
+}
+
+/// Checks out the clean result and commits it with parents (HEAD, template commit). Returns the merge commit.
+pub fn commit_merge(
+    repo: &Repository,
+    outcome: &MergeOutcome,
+    finish: &Finish<'_>,
+) -> Result<Oid, git2::Error> {
+    let head = repo.head()?.peel_to_commit()?;
+    let tree = repo.find_tree(result_tree(repo, outcome, finish, false)?)?;
+    checkout(repo, &tree, outcome, finish)?;
+    let template = repo.find_commit(finish.template_commit)?;
+    let commit = repo.commit(
+        Some("HEAD"),
+        finish.signature,
+        finish.signature,
+        finish.message,
+        &tree,
+        &[&head, &template],
+    )?;
+    repo.reference("ORIG_HEAD", head.id(), true, "osorganic update")?;
+    Ok(commit)
+}
+
+/// Leaves the conflicted result for the user, the way `git merge` does.
+pub fn leave_conflicts(
+    repo: &Repository,
+    outcome: &MergeOutcome,
+    finish: &Finish<'_>,
+) -> Result<Written, git2::Error> {
+    let head = repo.head()?.peel_to_commit()?;
+    let tree = repo.find_tree(result_tree(repo, outcome, finish, true)?)?;
+    checkout(repo, &tree, outcome, finish)?;
+    stage_conflicts(repo, outcome)?;
+    let written = save_template_copies(repo, outcome)?;
+    write_merge_state(repo, head.id(), outcome, finish)?;
+    Ok(written)
+}
+
+/// The tree to check out: the resolved entries, the record, and (for conflicts) what stays on disk.
+fn result_tree(
+    repo: &Repository,
+    outcome: &MergeOutcome,
+    finish: &Finish<'_>,
+    with_conflicts: bool,
+) -> Result<Oid, git2::Error> {
+    let mut index = Index::new()?;
+    for (path, entry) in &outcome.entries {
+        index.add(&index_entry(path, *entry, 0))?;
+    }
+    if with_conflicts {
+        for conflict in &outcome.conflicts {
+            index.add(&index_entry(&conflict.path, conflict.worktree, 0))?;
+        }
+    }
+    let record = repo.blob(finish.record)?;
+    index.add(&index_entry(
+        finish.record_path,
+        Entry {
+            id: record,
+            mode: 0o100644,
+        },
+        0,
+    ))?;
+    index.write_tree_to(repo)
+}
+
+/// Makes the working tree and index match `tree` on the paths the update changes (so the time grows with the
+/// changes, not the child). Safe mode: a file that is not HEAD's (an untracked file in the way) stops the checkout
+/// before anything is written.
+fn checkout(
+    repo: &Repository,
+    tree: &git2::Tree<'_>,
+    outcome: &MergeOutcome,
+    finish: &Finish<'_>,
+) -> Result<(), git2::Error> {
+    let mut options = CheckoutBuilder::new();
+    options
+        .safe()
+        .recreate_missing(true)
+        .disable_pathspec_match(true)
+        .path(finish.record_path);
+    for file in &outcome.files {
+        options.path(file.path.as_str());
+    }
+    let sides = outcome
+        .conflicts
+        .iter()
+        .flat_map(|conflict| [&conflict.ancestor, &conflict.ours, &conflict.theirs]);
+    for side in sides.flatten() {
+        options.path(side.path.as_str());
+    }
+    repo.checkout_tree(tree.as_object(), Some(&mut options))
+}
+
+/// Replaces each conflicted path's stage-0 entry with its stages 1, 2 and 3.
+fn stage_conflicts(repo: &Repository, outcome: &MergeOutcome) -> Result<(), git2::Error> {
+    let mut index = repo.index()?;
+    index.read(true)?;
+    for conflict in &outcome.conflicts {
+        index.remove_path(Path::new(&conflict.path))?;
+        let stages = [
+            (1, &conflict.ancestor),
+            (2, &conflict.ours),
+            (3, &conflict.theirs),
+        ];
+        for (stage, side) in stages {
+            if let Some(side) = side {
+                index.add(&index_entry(&side.path, side.entry, stage))?;
+            }
+        }
+    }
+    index.write()
+}
+
+fn save_template_copies(repo: &Repository, outcome: &MergeOutcome) -> Result<Written, git2::Error> {
+    let workdir = repo
+        .workdir()
+        .ok_or_else(|| git2::Error::from_str("the child has no working tree"))?;
+    let mut written = Written::default();
+    for (path, id) in outcome
+        .conflicts
+        .iter()
+        .filter_map(|conflict| conflict.template_copy.as_ref())
+    {
+        let target = workdir.join(path);
+        fs::write(&target, repo.find_blob(*id)?.content()).map_err(|error| {
+            git2::Error::from_str(&format!("cannot write `{}`: {error}", target.display()))
+        })?;
+        written.template_copies.push(PathBuf::from(path));
+    }
+    Ok(written)
+}
+
+/// MERGE_HEAD, MERGE_MSG (with git's `# Conflicts:` list), MERGE_MODE and ORIG_HEAD.
+fn write_merge_state(
+    repo: &Repository,
+    head: Oid,
+    outcome: &MergeOutcome,
+    finish: &Finish<'_>,
+) -> Result<(), git2::Error> {
+    let git_dir = repo.path();
+    let mut message = format!("{}\n\n# Conflicts:\n", finish.message.trim_end());
+    for conflict in &outcome.conflicts {
+        message.push_str(&format!("#\t{}\n", conflict.path));
+    }
+    let files = [
+        ("MERGE_HEAD", format!("{}\n", finish.template_commit)),
+        ("MERGE_MSG", message),
+        ("MERGE_MODE", "no-ff".to_owned()),
+    ];
+    for (name, content) in files {
+        fs::write(git_dir.join(name), content)
+            .map_err(|error| git2::Error::from_str(&format!("cannot write `{name}`: {error}")))?;
+    }
+    repo.reference("ORIG_HEAD", head, true, "osorganic update")?;
+    Ok(())
+}
+
+/// An index entry without stat data (git refreshes it), at the given stage.
+pub(crate) fn index_entry(path: &str, entry: Entry, stage: u16) -> IndexEntry {
+    let path_length = path.len().min(0xfff) as u16;
+    IndexEntry {
+        ctime: IndexTime::new(0, 0),
+        mtime: IndexTime::new(0, 0),
+        dev: 0,
+        ino: 0,
+        mode: entry.mode,
+        uid: 0,
+        gid: 0,
+        file_size: 0,
+        id: entry.id,
+        flags: (stage << 12) | path_length,
+        flags_extended: 0,
+        path: path.as_bytes().to_vec(),
+    }
+}
