@@ -123,7 +123,7 @@ pub struct UpdateArgs {
     #[arg(long)]
     pub abort: bool,
 
-    /// The child to update [default: the current folder]
+    /// The child to update
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub path: PathBuf,
 }
@@ -135,7 +135,7 @@ pub struct UpdateArgs {
   osorganic doctor --path ../shop --json
   osorganic doctor --offline --env-file .env")]
 pub struct DoctorArgs {
-    /// The child to check [default: the current folder]
+    /// The child to check
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub path: PathBuf,
 
