@@ -4,6 +4,7 @@ mod completions;
 mod doctor;
 mod help;
 mod spawn;
+mod spawn_interrupt;
 mod spawn_templates;
 mod support;
 mod template_sync;
