@@ -19,7 +19,6 @@ mod tools;
 mod vercel;
 
 pub use child::{Child, ChildError, FileText};
-pub use template::{Drift, template_drift};
 
 /// Whether a check passed, needs attention, or will break a deploy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use crate::support::{TestEnv, stderr_of, stdout_of};
+use crate::update_env::UpdateEnv;
 
 /// Values for every variable a child's runtime needs (never real secrets).
 const ENV_FILE: &str = "GITHUB_WEBHOOK_SECRET=0123456789abcdef0123456789abcdef\n\
@@ -222,15 +223,63 @@ fn doctor_reports_a_missing_template() {
     child.expect_error("project.template", ".osorganic.toml");
 }
 
+/// `doctor --json --offline` in a child of a folder template: the `template.drift` check.
+fn drift_of(env: &UpdateEnv) -> Value {
+    let output = env
+        .osorganic(&env.child_dir())
+        .args(["doctor", "--json", "--offline"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).expect("a JSON report");
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|check| check["id"] == "template.drift")
+        .cloned()
+        .expect("a template.drift check")
+}
+
+/// doctor warns about drift exactly when `update --check` exits 1, and says the same versions.
+fn assert_doctor_agrees_with_update_check(env: &UpdateEnv, behind: bool) {
+    let update_check = env.update(&["--check"]);
+    let drift = drift_of(env);
+    let code = update_check.status.code();
+    assert_eq!(code, Some(if behind { 1 } else { 0 }), "{update_check:?}");
+    let status = if behind { "warn" } else { "ok" };
+    assert_eq!(drift["status"], status, "{drift:#}");
+}
+
 #[test]
-fn doctor_warns_when_the_child_is_behind_its_template() {
-    let child = Child::spawn();
-    child.edit(
-        ".osorganic.toml",
-        "version = \"0.1.0\"\nsource",
-        "version = \"0.0.1\"\nsource",
-    );
-    child.expect("warn", "template.drift", ".osorganic.toml");
+fn doctor_reports_drift_exactly_when_update_check_is_behind() {
+    let env = UpdateEnv::new();
+    env.template("1.0.0", "", &[("a.txt", b"old\n")]).spawn(&[]);
+    assert_doctor_agrees_with_update_check(&env, false);
+    env.template("2.0.0", "", &[("a.txt", b"new\n")]);
+    assert_doctor_agrees_with_update_check(&env, true);
+    let message = drift_of(&env)["message"].as_str().unwrap().to_string();
+    assert!(message.contains("1.0.0 -> 2.0.0"), "{message}");
+    assert_eq!(drift_of(&env)["file"], ".osorganic.toml");
+}
+
+// A new version number that renders the same files is nothing to update, for both.
+#[test]
+fn doctor_sees_no_drift_when_a_new_version_renders_the_same() {
+    let env = UpdateEnv::new();
+    env.template("1.0.0", "", &[("a.txt", b"same\n")])
+        .spawn(&[]);
+    env.template("1.0.1", "", &[("a.txt", b"same\n")]);
+    assert_doctor_agrees_with_update_check(&env, false);
+}
+
+#[test]
+fn doctor_writes_nothing_into_the_childs_repository() {
+    let env = UpdateEnv::new();
+    env.template("1.0.0", "", &[("a.txt", b"old\n")]).spawn(&[]);
+    env.template("2.0.0", "", &[("a.txt", b"new\n")]);
+    let objects = env.git(&["count-objects", "-v"]);
+    assert_eq!(drift_of(&env)["status"], "warn");
+    assert_eq!(env.git(&["count-objects", "-v"]), objects);
 }
 
 // Vercel
