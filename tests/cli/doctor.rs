@@ -196,6 +196,60 @@ fn doctor_reports_an_unfinished_update() {
     );
 }
 
+// An update that stopped on conflicts: doctor names osorganic's update, the conflicted file, and both ways out.
+#[test]
+fn doctor_reports_an_unfinished_osorganic_update() {
+    let env = UpdateEnv::new();
+    env.template("1.0.0", "", &[("a.txt", b"one\ntwo\n")])
+        .spawn(&[]);
+    env.write("a.txt", "mine\ntwo\n").commit("edit");
+    env.template("2.0.0", "", &[("a.txt", b"theirs\ntwo\n")]);
+    env.update_expecting(&[], 1);
+    let output = env
+        .osorganic(&env.child_dir())
+        .args(["doctor", "--json", "--offline"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let check = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|check| check["id"] == "project.update")
+        .cloned()
+        .unwrap();
+    assert_eq!(check["status"], "error", "{check:#}");
+    assert!(
+        check["message"]
+            .as_str()
+            .unwrap()
+            .contains("osorganic update"),
+        "{check:#}"
+    );
+    assert_eq!(check["file"], "a.txt");
+    let fix = check["fix"].as_str().unwrap();
+    assert!(
+        fix.contains("git commit") && fix.contains("osorganic update --abort"),
+        "{fix}"
+    );
+    env.update_expecting(&["--abort"], 0);
+    let after = env
+        .osorganic(&env.child_dir())
+        .args(["doctor", "--json", "--offline"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&after.stdout).unwrap();
+    assert!(
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|check| check["id"] == "project.update" && check["status"] == "ok"),
+        "{report:#}"
+    );
+}
+
 #[test]
 fn doctor_warns_about_uncommitted_changes() {
     let child = Child::spawn();
