@@ -8,6 +8,7 @@ use serde::Serialize;
 
 mod child;
 mod github;
+mod local_python;
 mod project;
 mod python;
 pub mod report;
@@ -186,7 +187,13 @@ pub fn run_checks(options: &DoctorOptions) -> Result<Report, ChildError> {
         checks.extend(github::checks(&child));
         checks.extend(runtime::checks(&child, &options.environment));
         match tools.join() {
-            Ok(tool_checks) => checks.extend(tool_checks),
+            Ok(tools) => {
+                checks.extend(local_python::check(
+                    &child,
+                    tools.python3_version.as_deref(),
+                ));
+                checks.extend(tools.checks);
+            }
             Err(_) => checks.push(Check::warn(
                 "tools",
                 Group::Tools,

@@ -576,6 +576,56 @@ fn doctor_reports_a_short_webhook_secret() {
     );
 }
 
+// A local python3 older than `requires-python`: a warning naming pyproject.toml (a stub python3 stands in).
+#[cfg(unix)]
+#[test]
+fn doctor_warns_when_the_local_python_is_older_than_the_childs_minimum() {
+    use std::os::unix::fs::PermissionsExt;
+    let child = Child::spawn();
+    let stub = child.env.path("bin/python3");
+    child
+        .env
+        .write("bin/python3", "#!/bin/sh\necho Python 3.9.18\n");
+    std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        child.env.path("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let doctor = |json: bool| {
+        let mut command = child.env.osorganic();
+        command.env("PATH", &path).args([
+            "doctor",
+            "--offline",
+            "--path",
+            "demo",
+            "--env-file",
+            "demo.env",
+        ]);
+        if json {
+            command.arg("--json");
+        }
+        stdout_of(&command.assert())
+    };
+    let human = doctor(false);
+    assert!(
+        human.lines().any(|line| line.starts_with("  warn ")
+            && line.contains("3.9.18")
+            && line.contains("(pyproject.toml")),
+        "{human}"
+    );
+    let report: Value = serde_json::from_str(&doctor(true)).unwrap();
+    let check = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|check| check["id"] == "runtime.python")
+        .cloned()
+        .unwrap();
+    assert_eq!(check["status"], "warn", "{check:#}");
+    assert_eq!(check["file"], "pyproject.toml");
+}
+
 #[test]
 fn doctor_reports_an_import_missing_from_requirements() {
     let child = Child::spawn();
