@@ -414,6 +414,47 @@ fn doctor_reports_a_cron_path_without_a_function() {
     child.expect_error("vercel.crons", "vercel.json");
 }
 
+// A rewrite to `/api/jobs/:path*` with no function under `api/jobs/`; a cron reaching a function through a
+// parameterised rewrite is followed and passes.
+#[test]
+fn doctor_follows_rewrites_with_parameters() {
+    let child = Child::spawn();
+    child.edit(
+        "vercel.json",
+        "\"crons\": [",
+        "\"rewrites\": [{ \"source\": \"/jobs/:job\", \"destination\": \"/api/cron/:job\" }, { \"source\": \"/v1/:path*\", \"destination\": \"/api/jobs/:path*\" }],\n  \"crons\": [",
+    );
+    child.edit(
+        "vercel.json",
+        "\"path\": \"/api/cron/sweep\"",
+        "\"path\": \"/jobs/sweep\"",
+    );
+    child.expect_error("vercel.rewrites", "vercel.json");
+    let report = child.report();
+    let checks = report["checks"].as_array().unwrap();
+    let status_of = |id: &str, needle: &str| {
+        checks
+            .iter()
+            .find(|check| check["id"] == id && check["message"].as_str().unwrap().contains(needle))
+            .map(|check| check["status"].clone())
+    };
+    assert_eq!(
+        status_of("vercel.rewrites", "/api/jobs/:path*"),
+        Some("error".into()),
+        "{report:#}"
+    );
+    assert_eq!(
+        status_of("vercel.rewrites", "/api/cron/:job"),
+        Some("ok".into()),
+        "{report:#}"
+    );
+    assert_eq!(
+        status_of("vercel.crons", "/api/cron/sweep"),
+        Some("ok".into()),
+        "{report:#}"
+    );
+}
+
 #[test]
 fn doctor_reports_a_python_version_vercel_does_not_run() {
     let child = Child::spawn();
