@@ -3,6 +3,7 @@
 pub mod cli;
 pub mod commands;
 pub mod doctor;
+pub mod drift;
 pub mod git;
 pub mod merge;
 pub mod printer;

@@ -12,6 +12,7 @@ use git2::{Commit, Oid, Repository, Status, StatusOptions, Tree};
 
 use super::ExitStatus;
 use crate::cli::UpdateArgs;
+use crate::drift::Standing;
 use crate::git;
 use crate::merge::{self, Labels, MergeOutcome, ThreeTrees};
 use crate::printer::Printer;
@@ -95,19 +96,15 @@ pub fn update(args: UpdateArgs, printer: &Printer) -> Result<ExitStatus> {
             return Ok(status);
         }
     }
-    let head = repo
-        .head()
-        .and_then(|head| head.peel_to_commit())
-        .context("the child has no commit yet")?;
-    let child_name =
-        ChildName::parse(&record.name).map_err(|error| anyhow::anyhow!("{error:?}"))?;
-    let new = render_new(&repo, &options, &record, &child_name)?;
-    let base = base::find_or_rebuild(&repo, &record, &head, &child_name)?;
+    if options.mode == Mode::Check {
+        return Ok(match check(&repo, &options, &record)? {
+            Standing::UpToDate { .. } => report::up_to_date(&options, &record, printer),
+            Standing::Behind { to, .. } => report::behind(&options, &record, &to, printer),
+        });
+    }
+    let Comparison { head, new, base } = compare(&repo, &options, &record)?;
     if is_up_to_date(&record, &new, &base) {
         return Ok(report::up_to_date(&options, &record, printer));
-    }
-    if options.mode == Mode::Check {
-        return Ok(report::behind(&options, &record, &new.source, printer));
     }
     let trees = ThreeTrees {
         base: base.tree()?,
@@ -132,6 +129,71 @@ pub fn update(args: UpdateArgs, printer: &Printer) -> Result<ExitStatus> {
     write_update(
         &repo, &options, &record, &new, &base, &head, &outcome, printer,
     )
+}
+
+/// The child's HEAD, the new render and the base it is compared with: where `--check` stops and a merge starts.
+struct Comparison<'repo> {
+    head: Commit<'repo>,
+    new: NewRender,
+    base: Commit<'repo>,
+}
+
+fn compare<'repo>(
+    repo: &'repo Repository,
+    options: &UpdateOptions,
+    record: &ChildRecord,
+) -> Result<Comparison<'repo>> {
+    let head = repo
+        .head()
+        .and_then(|head| head.peel_to_commit())
+        .context("the child has no commit yet")?;
+    let child_name =
+        ChildName::parse(&record.name).map_err(|error| anyhow::anyhow!("{error:?}"))?;
+    let new = render_new(repo, options, record, &child_name)?;
+    let base = base::find_or_rebuild(repo, record, &head, &child_name)?;
+    Ok(Comparison { head, new, base })
+}
+
+/// `--check`: up to date, or behind from the recorded version to the one the source offers.
+fn check(repo: &Repository, options: &UpdateOptions, record: &ChildRecord) -> Result<Standing> {
+    let Comparison { new, base, .. } = compare(repo, options, record)?;
+    let version = record.template.version.clone();
+    Ok(if is_up_to_date(record, &new, &base) {
+        Standing::UpToDate { version }
+    } else {
+        Standing::Behind {
+            from: version,
+            to: new.source.manifest.template.version.clone(),
+        }
+    })
+}
+
+/// What `update --check --yes [--from SOURCE]` would find in `child`, for other commands (`doctor`). The renders
+/// it compares are kept in memory: nothing is written to the child's repository.
+pub fn standing(child: &Path, from: Option<&str>) -> Result<Standing> {
+    let options = UpdateOptions {
+        child: child.to_path_buf(),
+        from: from.map(str::to_owned),
+        to: None,
+        defines: Vec::new(),
+        yes: true,
+        json: false,
+        mode: Mode::Check,
+    };
+    let repo = open_child(&options.child)?;
+    repo.odb()?.add_new_mempack_backend(1000)?;
+    match update_state::in_progress(&repo)? {
+        InProgress::Nothing => {}
+        InProgress::Update(_) => {
+            bail!("an unfinished update is waiting: its conflicts are not resolved yet")
+        }
+        InProgress::GitOperation(operation) => {
+            bail!("the child is in the middle of a git operation ({operation})")
+        }
+    }
+    let workdir = repo.workdir().context("the child has no working tree")?;
+    let record = ChildRecord::read(workdir)?;
+    check(&repo, &options, &record)
 }
 
 /// Opens the child's repository; a child without git cannot be updated.

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 mod child;
 mod github;
+mod local_python;
 mod project;
 mod python;
 pub mod report;
@@ -19,7 +20,6 @@ mod tools;
 mod vercel;
 
 pub use child::{Child, ChildError, FileText};
-pub use template::{Drift, template_drift};
 
 /// Whether a check passed, needs attention, or will break a deploy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -187,7 +187,13 @@ pub fn run_checks(options: &DoctorOptions) -> Result<Report, ChildError> {
         checks.extend(github::checks(&child));
         checks.extend(runtime::checks(&child, &options.environment));
         match tools.join() {
-            Ok(tool_checks) => checks.extend(tool_checks),
+            Ok(tools) => {
+                checks.extend(local_python::check(
+                    &child,
+                    tools.python3_version.as_deref(),
+                ));
+                checks.extend(tools.checks);
+            }
             Err(_) => checks.push(Check::warn(
                 "tools",
                 Group::Tools,

@@ -5,6 +5,7 @@ use git2::{Repository, RepositoryState, StatusOptions};
 
 use super::child::{Child, RECORD_FILE};
 use super::{Check, Group};
+use crate::update_state::{self, UpdateState};
 
 const GROUP: Group = Group::Project;
 
@@ -144,30 +145,13 @@ fn git_state(child: &Child) -> Vec<Check> {
                 .map(|relative| relative.to_string_lossy().replace('\\', "/"))
         })
         .filter(|relative| !relative.is_empty());
-    let mut checks = Vec::new();
-    let state = repository.state();
-    if state == RepositoryState::Clean {
-        checks.push(Check::ok(
-            "project.update",
-            GROUP,
-            "no unfinished update or merge",
-        ));
-    } else {
-        checks.push(
-            Check::error(
-                "project.update",
-                GROUP,
-                format!("an unfinished {} is in progress", describe_state(state)),
-            )
-            .fix("resolve the conflicts and commit, or undo it with `osorganic update --abort`"),
-        );
-    }
+    let prefix = inside.map(|relative| format!("{relative}/"));
+    let mut checks = vec![unfinished(&repository, prefix.as_deref())];
     let mut options = StatusOptions::new();
     options
         .include_untracked(true)
         .recurse_untracked_dirs(false)
         .include_ignored(false);
-    let prefix = inside.map(|relative| format!("{relative}/"));
     let changed: Result<Vec<String>, git2::Error> =
         repository.statuses(Some(&mut options)).map(|statuses| {
             statuses
@@ -216,6 +200,88 @@ fn git_state(child: &Child) -> Vec<Check> {
         )),
     }
     checks
+}
+
+/// An `osorganic update` waiting on its conflicts (its state under `.git/osorganic/` and git's MERGE_HEAD agree),
+/// another git operation, or conflicts left in the index. Read only: a stale state file is left for `update`.
+fn unfinished(repository: &Repository, prefix: Option<&str>) -> Check {
+    let state = repository.state();
+    if let Some(update) = unfinished_update(repository) {
+        let conflicts = conflicted_paths(repository, prefix);
+        let listed = match conflicts.as_slice() {
+            [] => String::new(),
+            paths => format!(
+                ": conflicts in {}",
+                paths
+                    .iter()
+                    .map(|path| format!("`{path}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        let short = update
+            .template_commit
+            .get(..8)
+            .unwrap_or(&update.template_commit);
+        return Check::error(
+            "project.update",
+            GROUP,
+            format!("an unfinished `osorganic update` (to template render {short}) is waiting{listed}"),
+        )
+        .file(conflicts.first().map_or(RECORD_FILE, String::as_str))
+        .fix("resolve the conflicts, `git add` them and finish with `git commit`; or undo it with `osorganic update --abort`");
+    }
+    if state != RepositoryState::Clean {
+        return Check::error(
+            "project.update",
+            GROUP,
+            format!("an unfinished {} is in progress", describe_state(state)),
+        )
+        .fix("resolve the conflicts and commit, or undo it with `osorganic update --abort`");
+    }
+    let conflicts = conflicted_paths(repository, prefix);
+    if let Some(first) = conflicts.first() {
+        return Check::error(
+            "project.update",
+            GROUP,
+            format!("{} files have unresolved conflicts", conflicts.len()),
+        )
+        .file(first.as_str())
+        .fix("resolve them and `git add` them, then commit");
+    }
+    Check::ok("project.update", GROUP, "no unfinished update or merge")
+}
+
+/// osorganic's record of an update that stopped on conflicts, when git's merge state still names its render.
+fn unfinished_update(repository: &Repository) -> Option<UpdateState> {
+    let text = std::fs::read_to_string(update_state::state_path(repository)).ok()?;
+    let update: UpdateState = serde_json::from_str(&text).ok()?;
+    let merge_head = std::fs::read_to_string(repository.path().join("MERGE_HEAD")).ok()?;
+    (repository.state() == RepositoryState::Merge && merge_head.trim() == update.template_commit)
+        .then_some(update)
+}
+
+/// Paths with conflict entries in the index, relative to the child.
+fn conflicted_paths(repository: &Repository, prefix: Option<&str>) -> Vec<String> {
+    let Ok(index) = repository.index() else {
+        return Vec::new();
+    };
+    let Ok(conflicts) = index.conflicts() else {
+        return Vec::new();
+    };
+    let mut paths: Vec<String> = conflicts
+        .filter_map(Result::ok)
+        .filter_map(|conflict| conflict.our.or(conflict.their).or(conflict.ancestor))
+        .map(|entry| String::from_utf8_lossy(&entry.path).into_owned())
+        .map(|path| match prefix {
+            Some(prefix) => path
+                .strip_prefix(prefix)
+                .map_or(path.clone(), str::to_string),
+            None => path,
+        })
+        .collect();
+    paths.dedup();
+    paths
 }
 
 fn describe_state(state: RepositoryState) -> &'static str {

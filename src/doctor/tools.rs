@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::{Check, Group};
+use super::{Check, Group, Status};
 
 const GROUP: Group = Group::Tools;
 
@@ -44,8 +44,22 @@ const TOOLS: &[Tool] = &[
     },
 ];
 
-pub fn checks(search_path: &[PathBuf]) -> Vec<Check> {
-    TOOLS.iter().map(|tool| check(tool, search_path)).collect()
+/// The Tools checks, and what `python3 --version` printed (for the Runtime group).
+pub struct Tools {
+    pub checks: Vec<Check>,
+    pub python3_version: Option<String>,
+}
+
+pub fn checks(search_path: &[PathBuf]) -> Tools {
+    let checks: Vec<Check> = TOOLS.iter().map(|tool| check(tool, search_path)).collect();
+    let python3_version = checks
+        .iter()
+        .find(|check| check.id == "tools.python3" && check.status == Status::Ok)
+        .map(|check| check.message.clone());
+    Tools {
+        checks,
+        python3_version,
+    }
 }
 
 fn check(tool: &Tool, search_path: &[PathBuf]) -> Check {
@@ -128,8 +142,10 @@ mod tests {
 
     #[test]
     fn missing_tools_are_errors_or_warnings() {
-        let checks = checks(&[]);
-        let statuses: Vec<_> = checks
+        let tools = checks(&[]);
+        assert_eq!(tools.python3_version, None);
+        let statuses: Vec<_> = tools
+            .checks
             .iter()
             .map(|check| (check.id, check.status))
             .collect();

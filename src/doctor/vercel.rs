@@ -7,6 +7,8 @@ use serde_json::{Map, Value};
 use super::child::Child;
 use super::{Check, Group};
 
+mod paths;
+
 const GROUP: Group = Group::Vercel;
 const VERCEL_JSON: &str = "vercel.json";
 const PYTHON_VERSION_FILE: &str = ".python-version";
@@ -94,7 +96,7 @@ fn config_checks(child: &Child, config: &Map<String, Value>, text: &str) -> Vec<
     }
     checks.extend(functions(child, config, text));
     checks.extend(secret_references(config, text));
-    checks.extend(paths_point_at_functions(child, config, text));
+    checks.extend(paths::paths_point_at_functions(child, config, text));
     checks
 }
 
@@ -200,101 +202,6 @@ fn secret_references(config: &Map<String, Value>, text: &str) -> Vec<Check> {
         }
     }
     checks
-}
-
-/// Every internal rewrite destination and every cron path resolves to a function file.
-fn paths_point_at_functions(child: &Child, config: &Map<String, Value>, text: &str) -> Vec<Check> {
-    let rewrites: Vec<(&str, &str)> = config
-        .get("rewrites")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|rule| {
-            Some((
-                rule.get("source")?.as_str()?,
-                rule.get("destination")?.as_str()?,
-            ))
-        })
-        .collect();
-    let mut checks = Vec::new();
-    for (_, destination) in &rewrites {
-        checks.extend(path_check(
-            child,
-            "vercel.rewrites",
-            "rewrite destination",
-            destination,
-            text,
-        ));
-    }
-    let crons = config
-        .get("crons")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten();
-    for path in crons.filter_map(|cron| cron.get("path")?.as_str()) {
-        // A cron may call a rewritten path; follow a literal rewrite once.
-        let target = rewrites
-            .iter()
-            .find(|(source, _)| *source == strip_query(path))
-            .map(|(_, destination)| *destination)
-            .unwrap_or(path);
-        checks.extend(
-            path_check(child, "vercel.crons", "cron path", target, text).map(|check| {
-                if target == path {
-                    check
-                } else {
-                    Check {
-                        message: format!("{} (via `{path}`)", check.message),
-                        ..check
-                    }
-                }
-            }),
-        );
-    }
-    checks
-}
-
-fn path_check(
-    child: &Child,
-    id: &'static str,
-    what: &str,
-    path: &str,
-    text: &str,
-) -> Option<Check> {
-    let path = strip_query(path);
-    // External URLs and parameterised destinations cannot be resolved to one file.
-    if !path.starts_with('/') || path.contains([':', '$', '(', '*']) {
-        return None;
-    }
-    let route = path.trim_matches('/');
-    if route.is_empty() || !route.starts_with("api") {
-        return None;
-    }
-    if function_exists(child, route) {
-        Some(Check::ok(
-            id,
-            GROUP,
-            format!("{what} `{path}` is a function"),
-        ))
-    } else {
-        Some(
-            Check::error(id, GROUP, format!("{what} `{path}` points at no function"))
-                .file(VERCEL_JSON)
-                .line(line_of(text, &format!("\"{path}")))
-                .fix(format!("create `{route}.py` or correct the path")),
-        )
-    }
-}
-
-fn function_exists(child: &Child, route: &str) -> bool {
-    FUNCTION_EXTENSIONS.iter().any(|extension| {
-        child.exists(&format!("{route}.{extension}"))
-            || child.exists(&format!("{route}/index.{extension}"))
-    })
-}
-
-fn strip_query(path: &str) -> &str {
-    path.split(['?', '#']).next().unwrap_or(path)
 }
 
 /// The version in `.python-version` must be one Vercel runs.

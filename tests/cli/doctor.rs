@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use crate::support::{TestEnv, stderr_of, stdout_of};
+use crate::update_env::UpdateEnv;
 
 /// Values for every variable a child's runtime needs (never real secrets).
 const ENV_FILE: &str = "GITHUB_WEBHOOK_SECRET=0123456789abcdef0123456789abcdef\n\
@@ -195,6 +196,60 @@ fn doctor_reports_an_unfinished_update() {
     );
 }
 
+// An update that stopped on conflicts: doctor names osorganic's update, the conflicted file, and both ways out.
+#[test]
+fn doctor_reports_an_unfinished_osorganic_update() {
+    let env = UpdateEnv::new();
+    env.template("1.0.0", "", &[("a.txt", b"one\ntwo\n")])
+        .spawn(&[]);
+    env.write("a.txt", "mine\ntwo\n").commit("edit");
+    env.template("2.0.0", "", &[("a.txt", b"theirs\ntwo\n")]);
+    env.update_expecting(&[], 1);
+    let output = env
+        .osorganic(&env.child_dir())
+        .args(["doctor", "--json", "--offline"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let check = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|check| check["id"] == "project.update")
+        .cloned()
+        .unwrap();
+    assert_eq!(check["status"], "error", "{check:#}");
+    assert!(
+        check["message"]
+            .as_str()
+            .unwrap()
+            .contains("osorganic update"),
+        "{check:#}"
+    );
+    assert_eq!(check["file"], "a.txt");
+    let fix = check["fix"].as_str().unwrap();
+    assert!(
+        fix.contains("git commit") && fix.contains("osorganic update --abort"),
+        "{fix}"
+    );
+    env.update_expecting(&["--abort"], 0);
+    let after = env
+        .osorganic(&env.child_dir())
+        .args(["doctor", "--json", "--offline"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&after.stdout).unwrap();
+    assert!(
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|check| check["id"] == "project.update" && check["status"] == "ok"),
+        "{report:#}"
+    );
+}
+
 #[test]
 fn doctor_warns_about_uncommitted_changes() {
     let child = Child::spawn();
@@ -222,15 +277,63 @@ fn doctor_reports_a_missing_template() {
     child.expect_error("project.template", ".osorganic.toml");
 }
 
+/// `doctor --json --offline` in a child of a folder template: the `template.drift` check.
+fn drift_of(env: &UpdateEnv) -> Value {
+    let output = env
+        .osorganic(&env.child_dir())
+        .args(["doctor", "--json", "--offline"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).expect("a JSON report");
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|check| check["id"] == "template.drift")
+        .cloned()
+        .expect("a template.drift check")
+}
+
+/// doctor warns about drift exactly when `update --check` exits 1, and says the same versions.
+fn assert_doctor_agrees_with_update_check(env: &UpdateEnv, behind: bool) {
+    let update_check = env.update(&["--check"]);
+    let drift = drift_of(env);
+    let code = update_check.status.code();
+    assert_eq!(code, Some(if behind { 1 } else { 0 }), "{update_check:?}");
+    let status = if behind { "warn" } else { "ok" };
+    assert_eq!(drift["status"], status, "{drift:#}");
+}
+
 #[test]
-fn doctor_warns_when_the_child_is_behind_its_template() {
-    let child = Child::spawn();
-    child.edit(
-        ".osorganic.toml",
-        "version = \"0.1.0\"\nsource",
-        "version = \"0.0.1\"\nsource",
-    );
-    child.expect("warn", "template.drift", ".osorganic.toml");
+fn doctor_reports_drift_exactly_when_update_check_is_behind() {
+    let env = UpdateEnv::new();
+    env.template("1.0.0", "", &[("a.txt", b"old\n")]).spawn(&[]);
+    assert_doctor_agrees_with_update_check(&env, false);
+    env.template("2.0.0", "", &[("a.txt", b"new\n")]);
+    assert_doctor_agrees_with_update_check(&env, true);
+    let message = drift_of(&env)["message"].as_str().unwrap().to_string();
+    assert!(message.contains("1.0.0 -> 2.0.0"), "{message}");
+    assert_eq!(drift_of(&env)["file"], ".osorganic.toml");
+}
+
+// A new version number that renders the same files is nothing to update, for both.
+#[test]
+fn doctor_sees_no_drift_when_a_new_version_renders_the_same() {
+    let env = UpdateEnv::new();
+    env.template("1.0.0", "", &[("a.txt", b"same\n")])
+        .spawn(&[]);
+    env.template("1.0.1", "", &[("a.txt", b"same\n")]);
+    assert_doctor_agrees_with_update_check(&env, false);
+}
+
+#[test]
+fn doctor_writes_nothing_into_the_childs_repository() {
+    let env = UpdateEnv::new();
+    env.template("1.0.0", "", &[("a.txt", b"old\n")]).spawn(&[]);
+    env.template("2.0.0", "", &[("a.txt", b"new\n")]);
+    let objects = env.git(&["count-objects", "-v"]);
+    assert_eq!(drift_of(&env)["status"], "warn");
+    assert_eq!(env.git(&["count-objects", "-v"]), objects);
 }
 
 // Vercel
@@ -309,6 +412,47 @@ fn doctor_reports_a_cron_path_without_a_function() {
         "\"path\": \"/api/cron/sweeper\"",
     );
     child.expect_error("vercel.crons", "vercel.json");
+}
+
+// A rewrite to `/api/jobs/:path*` with no function under `api/jobs/`; a cron reaching a function through a
+// parameterised rewrite is followed and passes.
+#[test]
+fn doctor_follows_rewrites_with_parameters() {
+    let child = Child::spawn();
+    child.edit(
+        "vercel.json",
+        "\"crons\": [",
+        "\"rewrites\": [{ \"source\": \"/jobs/:job\", \"destination\": \"/api/cron/:job\" }, { \"source\": \"/v1/:path*\", \"destination\": \"/api/jobs/:path*\" }],\n  \"crons\": [",
+    );
+    child.edit(
+        "vercel.json",
+        "\"path\": \"/api/cron/sweep\"",
+        "\"path\": \"/jobs/sweep\"",
+    );
+    child.expect_error("vercel.rewrites", "vercel.json");
+    let report = child.report();
+    let checks = report["checks"].as_array().unwrap();
+    let status_of = |id: &str, needle: &str| {
+        checks
+            .iter()
+            .find(|check| check["id"] == id && check["message"].as_str().unwrap().contains(needle))
+            .map(|check| check["status"].clone())
+    };
+    assert_eq!(
+        status_of("vercel.rewrites", "/api/jobs/:path*"),
+        Some("error".into()),
+        "{report:#}"
+    );
+    assert_eq!(
+        status_of("vercel.rewrites", "/api/cron/:job"),
+        Some("ok".into()),
+        "{report:#}"
+    );
+    assert_eq!(
+        status_of("vercel.crons", "/api/cron/sweep"),
+        Some("ok".into()),
+        "{report:#}"
+    );
 }
 
 #[test]
@@ -471,6 +615,56 @@ fn doctor_reports_a_short_webhook_secret() {
             .iter()
             .any(|c| c["id"] == "runtime.webhook-secret" && c["status"] == "error")
     );
+}
+
+// A local python3 older than `requires-python`: a warning naming pyproject.toml (a stub python3 stands in).
+#[cfg(unix)]
+#[test]
+fn doctor_warns_when_the_local_python_is_older_than_the_childs_minimum() {
+    use std::os::unix::fs::PermissionsExt;
+    let child = Child::spawn();
+    let stub = child.env.path("bin/python3");
+    child
+        .env
+        .write("bin/python3", "#!/bin/sh\necho Python 3.9.18\n");
+    std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        child.env.path("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let doctor = |json: bool| {
+        let mut command = child.env.osorganic();
+        command.env("PATH", &path).args([
+            "doctor",
+            "--offline",
+            "--path",
+            "demo",
+            "--env-file",
+            "demo.env",
+        ]);
+        if json {
+            command.arg("--json");
+        }
+        stdout_of(&command.assert())
+    };
+    let human = doctor(false);
+    assert!(
+        human.lines().any(|line| line.starts_with("  warn ")
+            && line.contains("3.9.18")
+            && line.contains("(pyproject.toml")),
+        "{human}"
+    );
+    let report: Value = serde_json::from_str(&doctor(true)).unwrap();
+    let check = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|check| check["id"] == "runtime.python")
+        .cloned()
+        .unwrap();
+    assert_eq!(check["status"], "warn", "{check:#}");
+    assert_eq!(check["file"], "pyproject.toml");
 }
 
 #[test]

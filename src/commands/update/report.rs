@@ -8,7 +8,6 @@ use crate::merge::{FileChange, FileReport, MergeOutcome};
 use crate::printer::Printer;
 use crate::record::ChildRecord;
 use crate::template::manifest::Manifest;
-use crate::template::source::TemplateSource;
 
 /// The `--json` document.
 #[derive(Serialize)]
@@ -55,13 +54,10 @@ pub fn up_to_date(options: &UpdateOptions, record: &ChildRecord, printer: &Print
 pub fn behind(
     options: &UpdateOptions,
     record: &ChildRecord,
-    source: &TemplateSource,
+    to: &str,
     printer: &Printer,
 ) -> ExitStatus {
-    let (from, to) = (
-        record.template.version.as_str(),
-        source.manifest.template.version.as_str(),
-    );
+    let from = record.template.version.as_str();
     let _ = print_json(options, "behind", from, to, &[]);
     printer.info(format!(
         "behind: {} {from} -> {to} (run `osorganic update`)",
