@@ -6,5 +6,6 @@ mod help;
 mod spawn;
 mod spawn_templates;
 mod support;
+mod template_sync;
 mod update;
 mod update_env;

@@ -91,6 +91,14 @@ impl TestEnv {
         String::from_utf8_lossy(&output.stdout).trim().to_string()
     }
 
+    /// A command for any program, run in `folder` with the hermetic environment.
+    pub fn command(&self, program: &str, folder: &Path) -> StdCommand {
+        let mut command = StdCommand::new(program);
+        command.current_dir(folder);
+        self.hermetic_std(&mut command);
+        command
+    }
+
     /// Names of the entries of the work folder, sorted.
     pub fn work_entries(&self) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(self.work())
