@@ -101,8 +101,11 @@ pub fn update(args: UpdateArgs, printer: &Printer) -> Result<ExitStatus> {
         .context("the child has no commit yet")?;
     let child_name =
         ChildName::parse(&record.name).map_err(|error| anyhow::anyhow!("{error:?}"))?;
-    let new = render_new(&repo, &options, &record, &child_name)?;
     let base = base::find_or_rebuild(&repo, &record, &head, &child_name)?;
+    // From here on new objects stay in memory: written as one pack by `write_update`, dropped otherwise.
+    let odb = repo.odb()?;
+    let pending = git::PendingObjects::start(&odb)?;
+    let new = render_new(&repo, &options, &record, &child_name, &base.tree()?)?;
     if is_up_to_date(&record, &new, &base) {
         return Ok(report::up_to_date(&options, &record, printer));
     }
@@ -130,7 +133,7 @@ pub fn update(args: UpdateArgs, printer: &Printer) -> Result<ExitStatus> {
     }
     refuse_untracked_in_the_way(&repo, &head.tree()?, &outcome)?;
     write_update(
-        &repo, &options, &record, &new, &base, &head, &outcome, printer,
+        &repo, &options, &record, &new, &base, &head, &outcome, pending, printer,
     )
 }
 
@@ -208,19 +211,21 @@ fn refuse_dirty(repo: &Repository, printer: &Printer) -> Result<Option<ExitStatu
     Ok(Some(ExitStatus::UserActionNeeded))
 }
 
-/// Loads the new version and renders it with the child's answers.
+/// Loads the new version and renders it with the child's answers, as a tree built on the base's (only the files
+/// that differ from the base are written).
 fn render_new(
     repo: &Repository,
     options: &UpdateOptions,
     record: &ChildRecord,
     child_name: &ChildName,
+    base_tree: &Tree<'_>,
 ) -> Result<NewRender> {
     let spec = source_spec(options, record)?;
     let source = source::load(&spec).context("cannot load the new template version")?;
     let answers = resolve_answers(&source, record, options, child_name)?;
     let rendered =
         render(&source, &answers, child_name).context("cannot render the new template version")?;
-    let tree = git::tree_from(repo, &rendered)?;
+    let tree = git::tree_from_base(repo, base_tree, &rendered)?;
     Ok(NewRender {
         source,
         answers,
@@ -354,6 +359,7 @@ fn write_update(
     base: &Commit<'_>,
     head: &Commit<'_>,
     outcome: &MergeOutcome,
+    pending: git::PendingObjects<'_>,
     printer: &Printer,
 ) -> Result<ExitStatus> {
     let manifest = &new.source.manifest;
@@ -381,8 +387,18 @@ fn write_update(
         .refname_to_id(update_state::TEMPLATE_REF)
         .ok()
         .map(|id| id.to_string());
+    let prepared = merge::write::prepare(repo, outcome, &finish)?;
+    let commits: Vec<Oid> = [template_commit]
+        .into_iter()
+        .chain(prepared.commit)
+        .collect();
+    let trees = [
+        (new.tree, Some(base.tree_id())),
+        (prepared.tree, Some(head.tree_id())),
+    ];
+    pending.write_pack(repo, &commits, &trees)?;
     if outcome.is_clean() {
-        merge::write::commit_merge(repo, outcome, &finish)?;
+        merge::write::commit_merge(repo, outcome, &finish, prepared)?;
         repo.reference(
             update_state::TEMPLATE_REF,
             template_commit,
@@ -415,7 +431,7 @@ fn write_update(
             .collect(),
     };
     update_state::save(repo, &state)?;
-    merge::write::leave_conflicts(repo, outcome, &finish)?;
+    merge::write::leave_conflicts(repo, outcome, &finish, prepared)?;
     repo.reference(
         update_state::TEMPLATE_REF,
         template_commit,
