@@ -77,6 +77,11 @@ struct NewRender {
 
 pub fn update(args: UpdateArgs, printer: &Printer) -> Result<ExitStatus> {
     let options = UpdateOptions::resolve(args)?;
+    // Read objects as git does, without re-hashing each one: libgit2 caches no tree over 4 KiB, so every path
+    // lookup in a large folder would inflate and hash that folder's tree again.
+    git2::opts::strict_hash_verification(false);
+    // SAFETY: set once, before this process reads any object; a child's folders easily exceed the 4 KiB limit.
+    unsafe { git2::opts::set_cache_object_limit(git2::ObjectType::Tree, 1 << 20)? };
     let repo = open_child(&options.child)?;
     let in_progress = update_state::in_progress(&repo)?;
     if options.mode == Mode::Abort {

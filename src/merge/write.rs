@@ -103,7 +103,8 @@ pub fn leave_conflicts(
     Ok(written)
 }
 
-/// The tree to check out: the resolved entries, the record, and (for conflicts) what stays on disk.
+/// The tree to check out: HEAD's, with the merge's changed paths, the record, and (for conflicts) what stays on
+/// disk.
 fn result_tree(
     repo: &Repository,
     outcome: &MergeOutcome,
@@ -111,6 +112,11 @@ fn result_tree(
     with_conflicts: bool,
 ) -> Result<Oid, git2::Error> {
     let mut index = Index::new()?;
+    index.read_tree(&repo.head()?.peel_to_tree()?)?;
+    let conflicts = outcome.conflicts.iter().map(|conflict| &conflict.path);
+    for path in outcome.changed_paths.iter().chain(conflicts) {
+        index.remove_path(Path::new(path))?;
+    }
     for (path, entry) in &outcome.entries {
         index.add(&index_entry(path, *entry, 0))?;
     }
