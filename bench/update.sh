@@ -7,6 +7,7 @@
 # Needs: a release build (cargo build --release) and copier in $COPIER (default: copier on PATH), e.g.
 #   python3 -m venv /tmp/copier-venv && /tmp/copier-venv/bin/pip install copier
 #   COPIER=/tmp/copier-venv/bin/copier bench/update.sh
+# COPIER=none skips copier (osorganic and the floor only); KEEP=1 keeps the work folder and prints it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OSORGANIC="${OSORGANIC:-$PWD/target/release/osorganic}"
@@ -14,7 +15,7 @@ COPIER="${COPIER:-copier}"
 SIZES=("${@:-400 6400}")
 read -r -a SIZES <<< "${SIZES[*]}"
 WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"' EXIT
+if [[ "${KEEP:-}" == 1 ]]; then echo "work folder: $WORK" >&2; else trap 'rm -rf "$WORK"' EXIT; fi
 export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
 export GIT_CONFIG_NOSYSTEM=1 HOME="$WORK"
 
@@ -50,24 +51,24 @@ run_size() {
   printf '{{ _copier_answers|to_nice_yaml }}' > "$tpl/files/{{ _copier_conf.answers_file }}.jinja"
   git -C "$tpl" init -q -b main && git -C "$tpl" add -A && git -C "$tpl" commit -qm v1 && git -C "$tpl" tag v1
 
-  # osorganic child: pristine render P, main with the record (as spawn lays it out).
+  # The same files as an osorganic template folder (template.toml beside them), and the child spawned from it.
+  local otpl="$dir/osorganic-template"
+  mkdir -p "$otpl" && cp -r "$tpl/files/." "$otpl/" && rm -f "$otpl/{{ _copier_conf.answers_file }}.jinja"
+  printf '[template]\nname = "bench"\nversion = "1.0.0"\n' > "$otpl/template.toml"
   local child="$dir/osorganic-child"
-  mkdir -p "$child" && git -C "$child" init -q -b main
-  cp -r "$tpl/files/." "$child/" && rm -f "$child/{{ _copier_conf.answers_file }}.jinja"
-  git -C "$child" add -A && git -C "$child" commit -qm "osorganic: render bench 1.0.0"
-  local base; base=$(git -C "$child" rev-parse HEAD)
-  git -C "$child" update-ref refs/osorganic/template "$base"
-  printf 'osorganic_version = "0.1.0"\nname = "bench"\n\n[template]\nname = "bench"\nversion = "1.0.0"\nsource = "%s"\nkind = "path"\nbase = "%s"\n\n[answers]\n' \
-    "$tpl/files-osorganic" "$base" > "$child/.osorganic.toml"
-  git -C "$child" add -A && git -C "$child" commit -qm spawn
+  "$OSORGANIC" spawn bench --template "$otpl" --dest "$child" --yes >/dev/null 2>&1
 
   # copier child from v1.
   local copier_child="$dir/copier-child"
-  "$COPIER" copy --quiet --trust --defaults -r v1 "$tpl" "$copier_child" >/dev/null
-  git -C "$copier_child" init -q -b main && git -C "$copier_child" add -A && git -C "$copier_child" commit -qm spawn
+  local children=("$child")
+  if [[ "$COPIER" != none ]]; then
+    "$COPIER" copy --quiet --trust --defaults -r v1 "$tpl" "$copier_child" >/dev/null
+    git -C "$copier_child" init -q -b main && git -C "$copier_child" add -A && git -C "$copier_child" commit -qm spawn
+    children+=("$copier_child")
+  fi
 
   # The user edits 1% of the files (line 2), in both children.
-  for child_dir in "$child" "$copier_child"; do
+  for child_dir in "${children[@]}"; do
     for ((index = 7; index < size; index += 100)); do
       sed -i "s/^line 2 of file $index\$/line 2 edited by the user/" "$child_dir/pkg$((index % 20))/file$index.txt"
     done
@@ -77,10 +78,14 @@ run_size() {
   # Template v2: ~5% of the files change.
   write_files "$tpl/files" "$size" 2
   git -C "$tpl" add -A && git -C "$tpl" commit -qm v2 && git -C "$tpl" tag v2
-  # osorganic reads the template as a folder: template.toml beside the files.
-  mkdir -p "$tpl/files-osorganic" && cp -r "$tpl/files/." "$tpl/files-osorganic/"
-  rm -f "$tpl/files-osorganic/{{ _copier_conf.answers_file }}.jinja"
-  printf '[template]\nname = "bench"\nversion = "2.0.0"\n' > "$tpl/files-osorganic/template.toml"
+  # The osorganic template folder at v2.
+  write_files "$otpl" "$size" 2
+  printf '[template]\nname = "bench"\nversion = "2.0.0"\n' > "$otpl/template.toml"
+
+  # A real child's files are older than its index. Here both were written within the same second, which leaves
+  # every index entry racily clean, so any status (git's or libgit2's) would rehash the whole child: let a second
+  # pass and refresh the index, as the user's next `git status` would.
+  sleep 1 && git -C "$child" update-index -q --refresh
 
   # The floor: git apply of the template's own diff, on a copy of the child.
   local floor="$dir/floor-child"
@@ -94,13 +99,16 @@ run_size() {
   local osorganic_time; osorganic_time=$(elapsed "$start" "$end")
   git -C "$child" diff --quiet HEAD || { echo "osorganic left the child dirty" >&2; exit 1; }
 
-  start=$(now); (cd "$copier_child" && "$COPIER" update --quiet --trust --defaults -r v2 >/dev/null 2>&1); end=$(now)
-  local copier_time; copier_time=$(elapsed "$start" "$end")
+  local copier_time=0
+  if [[ "$COPIER" != none ]]; then
+    start=$(now); (cd "$copier_child" && "$COPIER" update --quiet --trust --defaults -r v2 >/dev/null 2>&1); end=$(now)
+    copier_time=$(elapsed "$start" "$end")
+  fi
 
   local changed=$((size / 20))
   awk -v size="$size" -v changed="$changed" -v o="$osorganic_time" -v c="$copier_time" -v f="$floor_time" 'BEGIN {
     printf "%5d files, %4d changed: osorganic %.3fs  copier %.3fs (%.0fx slower)  git apply floor %.3fs (osorganic %.1fx the floor)\n",
-      size, changed, o, c, c / o, f, o / f }'
+      size, changed, o, c, (c > 0 ? c / o : 0), f, o / f }'
 }
 
 for size in "${SIZES[@]}"; do

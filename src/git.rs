@@ -1,13 +1,14 @@
 //! Thin git2 operations on children: init on `main`, trees to and from `RenderedTree`, commits, the index, the
 //! template remote. No policy lives here: callers decide what to commit where.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::Path;
 
+use git2::build::TreeUpdateBuilder;
 use git2::{
-    FileMode, IndexAddOption, IndexEntry, IndexTime, ObjectType, Oid, Repository,
-    RepositoryInitOptions, Signature, TreeWalkMode, TreeWalkResult,
+    FileMode, IndexAddOption, IndexEntry, IndexTime, Mempack, ObjectType, Odb, OdbLookupFlags, Oid,
+    Repository, RepositoryInitOptions, Signature, Tree, TreeWalkMode, TreeWalkResult,
 };
 
 use crate::template::{RenderedFile, RenderedTree};
@@ -44,6 +45,52 @@ pub fn tree_from(repository: &Repository, tree: &RenderedTree) -> Result<Oid, gi
         root.insert(path, blob, file.executable);
     }
     root.write(repository)
+}
+
+/// The tree of `files` built as an edit of `base`: every file is hashed in memory and only the ones whose blob or
+/// mode differ from `base` are written and changed, so the cost follows the files that changed, not the size of
+/// the tree (a blob is written only when the object database lacks it).
+pub fn tree_from_base(
+    repository: &Repository,
+    base: &Tree<'_>,
+    files: &RenderedTree,
+) -> Result<Oid, git2::Error> {
+    let mut base_entries = blob_entries(base)?;
+    let odb = repository.odb()?;
+    let mut updates = TreeUpdateBuilder::new();
+    for (path, file) in files.iter() {
+        let id = Oid::hash_object(ObjectType::Blob, &file.contents)?;
+        let mode = if file.executable {
+            FileMode::BlobExecutable
+        } else {
+            FileMode::Blob
+        };
+        if base_entries.remove(path.as_str()) == Some((id, i32::from(mode))) {
+            continue;
+        }
+        // No refresh of the pack list on a miss: at worst an object is written twice.
+        if !odb.exists_ext(id, OdbLookupFlags::NO_REFRESH) {
+            odb.write(ObjectType::Blob, &file.contents)?;
+        }
+        updates.upsert(path.as_str(), id, mode);
+    }
+    for path in base_entries.keys() {
+        updates.remove(path.as_str());
+    }
+    updates.create_updated(repository, base)
+}
+
+/// Every blob of `tree` (files and symlinks) by path, with its id and mode.
+fn blob_entries(tree: &Tree<'_>) -> Result<HashMap<String, (Oid, i32)>, git2::Error> {
+    let mut entries = HashMap::new();
+    tree.walk(TreeWalkMode::PreOrder, |parent, entry| {
+        if entry.kind() == Some(ObjectType::Blob) {
+            let path = format!("{parent}{}", entry.name().unwrap_or_default());
+            entries.insert(path, (entry.id(), entry.filemode()));
+        }
+        TreeWalkResult::Ok
+    })?;
+    Ok(entries)
 }
 
 /// Reads a git tree back into memory (symlinks and submodules are left out).
@@ -154,6 +201,86 @@ pub fn write_objects_packed<T>(
     Ok(result)
 }
 
+/// New objects held in memory from [`PendingObjects::start`] on: [`PendingObjects::write_pack`] stores the ones
+/// that matter as one pack file, and dropping it without that discards them all. An update writes a few hundred
+/// objects, and one file each (git's loose objects) costs more than the merge itself. Write the pack before any
+/// reference points at the new objects; the repository must not write objects after it.
+pub struct PendingObjects<'odb> {
+    odb: &'odb Odb<'odb>,
+    mempack: Mempack<'odb>,
+}
+
+impl<'odb> PendingObjects<'odb> {
+    /// Keeps every object `odb` writes from now on in memory; `odb` is the repository's (`Repository::odb`).
+    pub fn start(odb: &'odb Odb<'odb>) -> Result<Self, git2::Error> {
+        let mempack = odb.add_new_mempack_backend(1000)?;
+        Ok(Self { odb, mempack })
+    }
+
+    /// Stores as one pack file `commits` and, for each `(new, old)` pair of trees, the trees and blobs of `new`
+    /// that `old` does not hold at the same place: the objects written since [`PendingObjects::start`] that the
+    /// caller keeps. Only what differs is visited, so the cost follows the change, not the size of the trees.
+    pub fn write_pack(
+        self,
+        repository: &Repository,
+        commits: &[Oid],
+        trees: &[(Oid, Option<Oid>)],
+    ) -> Result<(), git2::Error> {
+        let mut builder = repository.packbuilder()?;
+        builder.set_threads(1);
+        for commit in commits {
+            builder.insert_object(*commit, None)?;
+        }
+        for (new, old) in trees {
+            let new = repository.find_tree(*new)?;
+            let old = old.map(|old| repository.find_tree(old)).transpose()?;
+            insert_tree_changes(repository, &mut builder, &new, old.as_ref())?;
+        }
+        let mut pack = git2::Buf::new();
+        builder.write_buf(&mut pack)?;
+        let mut writer = self.odb.packwriter()?;
+        writer.write_all(&pack).map_err(|error| {
+            git2::Error::from_str(&format!("could not write the pack: {error}"))
+        })?;
+        writer.commit()?;
+        self.mempack.reset()
+    }
+}
+
+/// Inserts `new` and what it holds that `old` lacks at the same path, descending only into changed subtrees.
+fn insert_tree_changes(
+    repository: &Repository,
+    builder: &mut git2::PackBuilder<'_>,
+    new: &Tree<'_>,
+    old: Option<&Tree<'_>>,
+) -> Result<(), git2::Error> {
+    if old.is_some_and(|old| old.id() == new.id()) {
+        return Ok(());
+    }
+    builder.insert_object(new.id(), None)?;
+    for entry in new.iter() {
+        let old_entry = old.and_then(|old| old.get_name_bytes(entry.name_bytes()));
+        if old_entry.as_ref().is_some_and(|old| old.id() == entry.id()) {
+            continue;
+        }
+        match entry.kind() {
+            Some(ObjectType::Tree) => {
+                let subtree = repository.find_tree(entry.id())?;
+                let old_subtree = match old_entry {
+                    Some(old) if old.kind() == Some(ObjectType::Tree) => {
+                        Some(repository.find_tree(old.id())?)
+                    }
+                    _ => None,
+                };
+                insert_tree_changes(repository, builder, &subtree, old_subtree.as_ref())?;
+            }
+            Some(ObjectType::Blob) => builder.insert_object(entry.id(), None)?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Stages every file of the working tree, ignored ones included, and returns the index's tree.
 pub fn stage_all(repository: &Repository) -> Result<Oid, git2::Error> {
     let mut index = repository.index()?;
@@ -235,6 +362,24 @@ mod tests {
     }
 
     #[test]
+    fn a_tree_built_on_a_base_equals_one_built_from_scratch() {
+        let folder = tempfile::tempdir().unwrap();
+        let repository = init(folder.path()).unwrap();
+        let base = tree_from(&repository, &sample_tree()).unwrap();
+        let base = repository.find_tree(base).unwrap();
+        let mut files = sample_tree();
+        files.insert("README.md", RenderedFile::new("hello again\n", false));
+        files.insert("bin/run", RenderedFile::new("#!/bin/sh\n", false));
+        files.remove(".github/workflows/ci.yml");
+        files.insert("docs/new.md", RenderedFile::new("new\n", false));
+        let edited = tree_from_base(&repository, &base, &files).unwrap();
+        assert_eq!(edited, tree_from(&repository, &files).unwrap());
+        assert_eq!(read_tree(&repository, edited).unwrap(), files);
+        let unchanged = tree_from_base(&repository, &base, &sample_tree()).unwrap();
+        assert_eq!(unchanged, base.id());
+    }
+
+    #[test]
     fn commits_land_on_main_with_an_identity() {
         let folder = tempfile::tempdir().unwrap();
         let repository = init(folder.path()).unwrap();
@@ -272,6 +417,42 @@ mod tests {
             .unwrap()
             .count();
         assert_eq!(packs, 2, "one .pack and its .idx");
+    }
+
+    #[test]
+    fn pending_objects_reach_the_repository_only_with_their_pack() {
+        let folder = tempfile::tempdir().unwrap();
+        let repository = init(folder.path()).unwrap();
+        let dropped = {
+            let odb = repository.odb().unwrap();
+            let _pending = PendingObjects::start(&odb).unwrap();
+            repository.blob(b"dropped\n").unwrap()
+        };
+        let (tree, kept) = {
+            let repository = Repository::open(folder.path()).unwrap();
+            let odb = repository.odb().unwrap();
+            let pending = PendingObjects::start(&odb).unwrap();
+            let base = tree_from(&repository, &sample_tree()).unwrap();
+            let base = repository.find_tree(base).unwrap();
+            let mut files = sample_tree();
+            files.insert("bin/kept", RenderedFile::new("kept\n", false));
+            let tree = tree_from_base(&repository, &base, &files).unwrap();
+            let commit = commit(&repository, None, "kept", tree, &[]).unwrap();
+            pending
+                .write_pack(&repository, &[commit], &[(tree, Some(base.id()))])
+                .unwrap();
+            let kept = Oid::hash_object(ObjectType::Blob, b"kept\n").unwrap();
+            (tree, kept)
+        };
+        let repository = Repository::open(folder.path()).unwrap();
+        assert!(repository.find_blob(dropped).is_err());
+        assert!(repository.find_blob(kept).is_ok());
+        assert!(repository.find_tree(tree).is_ok());
+        let untouched = Oid::hash_object(ObjectType::Blob, b"hello\n").unwrap();
+        assert!(
+            repository.find_blob(untouched).is_err(),
+            "only the change is packed"
+        );
     }
 
     #[test]

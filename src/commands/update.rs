@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use git2::build::TreeUpdateBuilder;
-use git2::{Commit, Oid, Repository, Status, StatusOptions, Tree};
+use git2::{Commit, Odb, Oid, Repository, Status, StatusOptions, Tree};
 
 use super::ExitStatus;
 use crate::cli::UpdateArgs;
@@ -78,6 +78,11 @@ struct NewRender {
 
 pub fn update(args: UpdateArgs, printer: &Printer) -> Result<ExitStatus> {
     let options = UpdateOptions::resolve(args)?;
+    // Read objects as git does, without re-hashing each one: libgit2 caches no tree over 4 KiB, so every path
+    // lookup in a large folder would inflate and hash that folder's tree again.
+    git2::opts::strict_hash_verification(false);
+    // SAFETY: set once, before this process reads any object; a child's folders easily exceed the 4 KiB limit.
+    unsafe { git2::opts::set_cache_object_limit(git2::ObjectType::Tree, 1 << 20)? };
     let repo = open_child(&options.child)?;
     let in_progress = update_state::in_progress(&repo)?;
     if options.mode == Mode::Abort {
@@ -96,13 +101,19 @@ pub fn update(args: UpdateArgs, printer: &Printer) -> Result<ExitStatus> {
             return Ok(status);
         }
     }
+    let odb = repo.odb()?;
     if options.mode == Mode::Check {
-        return Ok(match check(&repo, &options, &record)? {
+        return Ok(match check(&repo, &odb, &options, &record)? {
             Standing::UpToDate { .. } => report::up_to_date(&options, &record, printer),
             Standing::Behind { to, .. } => report::behind(&options, &record, &to, printer),
         });
     }
-    let Comparison { head, new, base } = compare(&repo, &options, &record)?;
+    let Comparison {
+        head,
+        new,
+        base,
+        pending,
+    } = compare(&repo, &odb, &options, &record)?;
     if is_up_to_date(&record, &new, &base) {
         return Ok(report::up_to_date(&options, &record, printer));
     }
@@ -127,36 +138,52 @@ pub fn update(args: UpdateArgs, printer: &Printer) -> Result<ExitStatus> {
     }
     refuse_untracked_in_the_way(&repo, &head.tree()?, &outcome)?;
     write_update(
-        &repo, &options, &record, &new, &base, &head, &outcome, printer,
+        &repo, &options, &record, &new, &base, &head, &outcome, pending, printer,
     )
 }
 
 /// The child's HEAD, the new render and the base it is compared with: where `--check` stops and a merge starts.
-struct Comparison<'repo> {
+struct Comparison<'repo, 'odb> {
     head: Commit<'repo>,
     new: NewRender,
     base: Commit<'repo>,
+    /// The new render's objects, still in memory.
+    pending: git::PendingObjects<'odb>,
 }
 
-fn compare<'repo>(
+fn compare<'repo, 'odb>(
     repo: &'repo Repository,
+    odb: &'odb Odb<'odb>,
     options: &UpdateOptions,
     record: &ChildRecord,
-) -> Result<Comparison<'repo>> {
+) -> Result<Comparison<'repo, 'odb>> {
     let head = repo
         .head()
         .and_then(|head| head.peel_to_commit())
         .context("the child has no commit yet")?;
     let child_name =
         ChildName::parse(&record.name).map_err(|error| anyhow::anyhow!("{error:?}"))?;
-    let new = render_new(repo, options, record, &child_name)?;
+    // A rebuilt base is written as usual: a finished update makes it part of the child's history.
     let base = base::find_or_rebuild(repo, record, &head, &child_name)?;
-    Ok(Comparison { head, new, base })
+    // From here on new objects stay in memory: written as one pack by `write_update`, dropped otherwise.
+    let pending = git::PendingObjects::start(odb)?;
+    let new = render_new(repo, options, record, &child_name, &base.tree()?)?;
+    Ok(Comparison {
+        head,
+        new,
+        base,
+        pending,
+    })
 }
 
 /// `--check`: up to date, or behind from the recorded version to the one the source offers.
-fn check(repo: &Repository, options: &UpdateOptions, record: &ChildRecord) -> Result<Standing> {
-    let Comparison { new, base, .. } = compare(repo, options, record)?;
+fn check(
+    repo: &Repository,
+    odb: &Odb<'_>,
+    options: &UpdateOptions,
+    record: &ChildRecord,
+) -> Result<Standing> {
+    let Comparison { new, base, .. } = compare(repo, odb, options, record)?;
     let version = record.template.version.clone();
     Ok(if is_up_to_date(record, &new, &base) {
         Standing::UpToDate { version }
@@ -181,7 +208,6 @@ pub fn standing(child: &Path, from: Option<&str>) -> Result<Standing> {
         mode: Mode::Check,
     };
     let repo = open_child(&options.child)?;
-    repo.odb()?.add_new_mempack_backend(1000)?;
     match update_state::in_progress(&repo)? {
         InProgress::Nothing => {}
         InProgress::Update(_) => {
@@ -193,7 +219,8 @@ pub fn standing(child: &Path, from: Option<&str>) -> Result<Standing> {
     }
     let workdir = repo.workdir().context("the child has no working tree")?;
     let record = ChildRecord::read(workdir)?;
-    check(&repo, &options, &record)
+    // The new render stays in memory and is dropped: the comparison leaves the child's repository as it was.
+    check(&repo, &repo.odb()?, &options, &record)
 }
 
 /// Opens the child's repository; a child without git cannot be updated.
@@ -270,19 +297,21 @@ fn refuse_dirty(repo: &Repository, printer: &Printer) -> Result<Option<ExitStatu
     Ok(Some(ExitStatus::UserActionNeeded))
 }
 
-/// Loads the new version and renders it with the child's answers.
+/// Loads the new version and renders it with the child's answers, as a tree built on the base's (only the files
+/// that differ from the base are written).
 fn render_new(
     repo: &Repository,
     options: &UpdateOptions,
     record: &ChildRecord,
     child_name: &ChildName,
+    base_tree: &Tree<'_>,
 ) -> Result<NewRender> {
     let spec = source_spec(options, record)?;
     let source = source::load(&spec).context("cannot load the new template version")?;
     let answers = resolve_answers(&source, record, options, child_name)?;
     let rendered =
         render(&source, &answers, child_name).context("cannot render the new template version")?;
-    let tree = git::tree_from(repo, &rendered)?;
+    let tree = git::tree_from_base(repo, base_tree, &rendered)?;
     Ok(NewRender {
         source,
         answers,
@@ -416,6 +445,7 @@ fn write_update(
     base: &Commit<'_>,
     head: &Commit<'_>,
     outcome: &MergeOutcome,
+    pending: git::PendingObjects<'_>,
     printer: &Printer,
 ) -> Result<ExitStatus> {
     let manifest = &new.source.manifest;
@@ -443,8 +473,18 @@ fn write_update(
         .refname_to_id(update_state::TEMPLATE_REF)
         .ok()
         .map(|id| id.to_string());
+    let prepared = merge::write::prepare(repo, outcome, &finish)?;
+    let commits: Vec<Oid> = [template_commit]
+        .into_iter()
+        .chain(prepared.commit)
+        .collect();
+    let trees = [
+        (new.tree, Some(base.tree_id())),
+        (prepared.tree, Some(head.tree_id())),
+    ];
+    pending.write_pack(repo, &commits, &trees)?;
     if outcome.is_clean() {
-        merge::write::commit_merge(repo, outcome, &finish)?;
+        merge::write::commit_merge(repo, outcome, &finish, prepared)?;
         repo.reference(
             update_state::TEMPLATE_REF,
             template_commit,
@@ -477,7 +517,7 @@ fn write_update(
             .collect(),
     };
     update_state::save(repo, &state)?;
-    merge::write::leave_conflicts(repo, outcome, &finish)?;
+    merge::write::leave_conflicts(repo, outcome, &finish, prepared)?;
     repo.reference(
         update_state::TEMPLATE_REF,
         template_commit,

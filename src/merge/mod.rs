@@ -11,6 +11,10 @@
 //!   child's conventions back;
 //! - the outcome lists every file that changes, and holds real conflict stages (1 base, 2 child, 3 template).
 //!
+//! Only the paths either side changed since base are merged: `merge_trees` sees trees holding just those (unless a
+//! change turns a file into a folder or back, where it sees the whole trees), so the time follows the changes, not
+//! the size of the child. Every other path of the result is the child's as it is.
+//!
 //! Computing a merge writes only objects (blobs, trees) to the object database; [`write`] puts an outcome into the
 //! index, the working tree and git's merge state.
 
@@ -150,7 +154,10 @@ pub struct Conflict {
 /// The merge, computed and not yet written.
 #[derive(Debug, Default)]
 pub struct MergeOutcome {
-    /// Every resolved path of the result (stage 0), the whole tree but for conflicts.
+    /// The paths either side changed since base: the only ones the update may touch.
+    pub changed_paths: BTreeSet<String>,
+    /// The resolved paths of the result (stage 0) among the changed ones (all of them but for conflicts and
+    /// removals); every other path of the child stays as it is.
     pub entries: BTreeMap<String, Entry>,
     pub conflicts: Vec<Conflict>,
     /// Every file that changes or conflicts, sorted by path.
@@ -182,7 +189,12 @@ pub fn three_way(
     labels: &Labels,
 ) -> Result<MergeOutcome, git2::Error> {
     let changes = ChangedPaths::between(repo, trees)?;
-    let normalised = NormalisedTrees::build(repo, trees, &changes)?;
+    let scoped = if changes.cross_a_folder(trees) {
+        None
+    } else {
+        Some(changes.scope(repo, trees)?)
+    };
+    let normalised = NormalisedTrees::build(repo, scoped.as_ref().unwrap_or(trees), &changes)?;
     let mut options = MergeOptions::new();
     options.find_renames(true);
     let index = repo.merge_trees(
@@ -199,7 +211,10 @@ pub fn three_way(
         normalised: &normalised,
         labels,
     };
-    let mut outcome = MergeOutcome::default();
+    let mut outcome = MergeOutcome {
+        changed_paths: changes.paths.clone(),
+        ..MergeOutcome::default()
+    };
     for entry in index.iter().filter(|entry| stage_of(entry.flags) == 0) {
         let path = String::from_utf8_lossy(&entry.path).into_owned();
         let merged = Entry {
@@ -266,6 +281,50 @@ impl ChangedPaths {
             changes.paths.extend(old.into_iter().chain(new));
         }
         Ok(changes)
+    }
+}
+
+impl ChangedPaths {
+    /// True when a changed path is a folder in one of the trees, or lies under a path that is a file in one:
+    /// merging such a change needs the paths around it, so it is merged on the whole trees.
+    fn cross_a_folder(&self, trees: &ThreeTrees<'_>) -> bool {
+        let all = [&trees.base, &trees.ours, &trees.theirs];
+        self.paths.iter().any(|path| {
+            let is_folder = all.iter().any(|tree| {
+                tree.get_path(Path::new(path))
+                    .is_ok_and(|entry| entry.kind() == Some(ObjectType::Tree))
+            });
+            let under_a_file = Path::new(path).ancestors().skip(1).any(|folder| {
+                !folder.as_os_str().is_empty()
+                    && all.iter().any(|tree| {
+                        tree.get_path(folder)
+                            .is_ok_and(|entry| entry.kind() != Some(ObjectType::Tree))
+                    })
+            });
+            is_folder || under_a_file
+        })
+    }
+
+    /// The three trees cut down to the changed paths.
+    fn scope<'repo>(
+        &self,
+        repo: &'repo Repository,
+        trees: &ThreeTrees<'repo>,
+    ) -> Result<ThreeTrees<'repo>, git2::Error> {
+        let only_changed = |tree: &Tree<'repo>| -> Result<Tree<'repo>, git2::Error> {
+            let mut index = git2::Index::new()?;
+            for path in &self.paths {
+                if let Some(entry) = blob_entry(tree, path) {
+                    index.add(&write::index_entry(path, entry, 0))?;
+                }
+            }
+            repo.find_tree(index.write_tree_to(repo)?)
+        };
+        Ok(ThreeTrees {
+            base: only_changed(&trees.base)?,
+            ours: only_changed(&trees.ours)?,
+            theirs: only_changed(&trees.theirs)?,
+        })
     }
 }
 

@@ -418,7 +418,13 @@ fn a_conflicted_update_is_a_real_git_merge_state() {
         message: "osorganic: update to 2",
         signature: &signature,
     };
-    let written = write::leave_conflicts(&child.repo, &outcome, &finish).unwrap();
+    let written = write::leave_conflicts(
+        &child.repo,
+        &outcome,
+        &finish,
+        write::prepare(&child.repo, &outcome, &finish).unwrap(),
+    )
+    .unwrap();
     assert_eq!(
         written.template_copies,
         vec![std::path::PathBuf::from("pic.png.template-2")]
@@ -458,7 +464,13 @@ fn a_resolved_update_is_finished_by_git_commit() {
         message: "osorganic: update to 2",
         signature: &signature,
     };
-    write::leave_conflicts(&child.repo, &outcome, &finish).unwrap();
+    write::leave_conflicts(
+        &child.repo,
+        &outcome,
+        &finish,
+        write::prepare(&child.repo, &outcome, &finish).unwrap(),
+    )
+    .unwrap();
     std::fs::write(child.dir.path().join("a.txt"), "resolved\n").unwrap();
     child.git(&["add", "a.txt"]);
     child.git(&["commit", "--no-edit"]);
@@ -491,7 +503,13 @@ fn a_clean_update_is_a_merge_commit_with_a_clean_tree() {
         message: "osorganic: update to 2",
         signature: &signature,
     };
-    write::commit_merge(&child.repo, &outcome, &finish).unwrap();
+    write::commit_merge(
+        &child.repo,
+        &outcome,
+        &finish,
+        write::prepare(&child.repo, &outcome, &finish).unwrap(),
+    )
+    .unwrap();
     assert_eq!(child.git(&["status", "--porcelain"]), "");
     assert_eq!(
         child.git(&["rev-parse", "HEAD^2"]).trim(),

@@ -30,25 +30,61 @@ pub struct Written {
     pub template_copies: Vec<PathBuf>,
 }
 
-/// Checks out the clean result and commits it with parents (HEAD, template commit). Returns the merge commit.
+/// The objects of an update, made before anything in the child changes: the result tree (with what stays on disk
+/// for conflicts) and, when the merge is clean, the merge commit no reference points at yet.
+#[derive(Debug, Clone, Copy)]
+pub struct Prepared {
+    pub tree: Oid,
+    pub commit: Option<Oid>,
+}
+
+/// Writes the objects of the result; [`commit_merge`] or [`leave_conflicts`] then put them in the child.
+pub fn prepare(
+    repo: &Repository,
+    outcome: &MergeOutcome,
+    finish: &Finish<'_>,
+) -> Result<Prepared, git2::Error> {
+    let clean = outcome.is_clean();
+    let tree = result_tree(repo, outcome, finish, !clean)?;
+    let commit = if clean {
+        let head = repo.head()?.peel_to_commit()?;
+        let template = repo.find_commit(finish.template_commit)?;
+        Some(repo.commit(
+            None,
+            finish.signature,
+            finish.signature,
+            finish.message,
+            &repo.find_tree(tree)?,
+            &[&head, &template],
+        )?)
+    } else {
+        None
+    };
+    Ok(Prepared { tree, commit })
+}
+
+/// Checks out the clean result and moves HEAD to the prepared merge commit (parents: HEAD, template commit).
 pub fn commit_merge(
     repo: &Repository,
     outcome: &MergeOutcome,
     finish: &Finish<'_>,
+    prepared: Prepared,
 ) -> Result<Oid, git2::Error> {
-    let head = repo.head()?.peel_to_commit()?;
-    let tree = repo.find_tree(result_tree(repo, outcome, finish, false)?)?;
-    checkout(repo, &tree, outcome, finish)?;
-    let template = repo.find_commit(finish.template_commit)?;
-    let commit = repo.commit(
-        Some("HEAD"),
-        finish.signature,
-        finish.signature,
-        finish.message,
-        &tree,
-        &[&head, &template],
-    )?;
-    repo.reference("ORIG_HEAD", head.id(), true, "osorganic update")?;
+    let commit = prepared
+        .commit
+        .ok_or_else(|| git2::Error::from_str("a merge with conflicts cannot be committed"))?;
+    let head = repo.head()?;
+    let head_commit = head.peel_to_commit()?;
+    checkout(repo, &repo.find_tree(prepared.tree)?, outcome, finish)?;
+    let subject = finish.message.lines().next().unwrap_or_default();
+    let log_message = format!("commit (merge): {subject}");
+    match head.name() {
+        Ok(name) if head.is_branch() => {
+            repo.reference(name, commit, true, &log_message)?;
+        }
+        _ => repo.set_head_detached(commit)?,
+    }
+    repo.reference("ORIG_HEAD", head_commit.id(), true, "osorganic update")?;
     Ok(commit)
 }
 
@@ -57,17 +93,18 @@ pub fn leave_conflicts(
     repo: &Repository,
     outcome: &MergeOutcome,
     finish: &Finish<'_>,
+    prepared: Prepared,
 ) -> Result<Written, git2::Error> {
     let head = repo.head()?.peel_to_commit()?;
-    let tree = repo.find_tree(result_tree(repo, outcome, finish, true)?)?;
-    checkout(repo, &tree, outcome, finish)?;
+    checkout(repo, &repo.find_tree(prepared.tree)?, outcome, finish)?;
     stage_conflicts(repo, outcome)?;
     let written = save_template_copies(repo, outcome)?;
     write_merge_state(repo, head.id(), outcome, finish)?;
     Ok(written)
 }
 
-/// The tree to check out: the resolved entries, the record, and (for conflicts) what stays on disk.
+/// The tree to check out: HEAD's, with the merge's changed paths, the record, and (for conflicts) what stays on
+/// disk.
 fn result_tree(
     repo: &Repository,
     outcome: &MergeOutcome,
@@ -75,6 +112,11 @@ fn result_tree(
     with_conflicts: bool,
 ) -> Result<Oid, git2::Error> {
     let mut index = Index::new()?;
+    index.read_tree(&repo.head()?.peel_to_tree()?)?;
+    let conflicts = outcome.conflicts.iter().map(|conflict| &conflict.path);
+    for path in outcome.changed_paths.iter().chain(conflicts) {
+        index.remove_path(Path::new(path))?;
+    }
     for (path, entry) in &outcome.entries {
         index.add(&index_entry(path, *entry, 0))?;
     }

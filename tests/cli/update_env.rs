@@ -56,48 +56,20 @@ impl UpdateEnv {
         self
     }
 
-    /// Spawns `child` from the template folder with `--define KEY=VALUE` arguments, as `osorganic spawn` lays a
-    /// child out: pristine render P (on refs/osorganic/template), then main's first commit with the record, parent P.
-    /// Built with the library's pipeline so these tests exercise `update` alone.
+    /// `osorganic spawn child --yes --template <folder>` plus the given arguments, in the test's folder.
     pub fn spawn(&self, extra: &[&str]) -> &Self {
-        use osorganic::template::{answers, name::ChildName, render::render, source};
-        let defines: Vec<String> = extra
-            .iter()
-            .filter(|arg| arg.contains('='))
-            .map(|arg| arg.to_string())
-            .collect();
-        let spec = source::SourceSpec::Folder(self.template_dir());
-        let loaded = source::load(&spec).unwrap();
-        let name = ChildName::parse("child").unwrap();
-        let layers = [answers::AnswerLayer::from_defines(&defines).unwrap()];
-        let resolved = answers::resolve(
-            &loaded.manifest,
-            &name,
-            &layers,
-            answers::Unanswered::UseDefaults,
-        )
-        .unwrap();
-        let rendered = render(&loaded, &resolved, &name).unwrap();
-        let dir = self.child_dir();
-        std::fs::create_dir_all(&dir).unwrap();
-        let repo = osorganic::git::init(&dir).unwrap();
-        let tree = osorganic::git::tree_from(&repo, &rendered).unwrap();
-        let pristine =
-            osorganic::git::commit(&repo, None, "osorganic: render test-template", tree, &[])
-                .unwrap();
-        repo.reference(osorganic::git::TEMPLATE_REF, pristine, true, "spawn")
+        let output = self
+            .osorganic(self.root.path())
+            .args(["spawn", "child", "--yes", "--template"])
+            .arg(self.template_dir())
+            .args(extra)
+            .output()
             .unwrap();
-        rendered.write_to(&dir, || Ok(())).unwrap();
-        let mut record = osorganic::record::ChildRecord::new(
-            "child",
-            &loaded.manifest,
-            &loaded.origin,
-            &resolved,
+        assert!(
+            output.status.success(),
+            "spawn failed: {}",
+            text(&output.stderr)
         );
-        record.template.base = Some(pristine.to_string());
-        record.write(&dir).unwrap();
-        let tree = osorganic::git::stage_all(&repo).unwrap();
-        osorganic::git::commit(&repo, Some("HEAD"), "spawn", tree, &[pristine]).unwrap();
         self
     }
 
