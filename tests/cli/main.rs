@@ -10,3 +10,4 @@ mod support;
 mod template_sync;
 mod update;
 mod update_env;
+mod update_rebuild;
