@@ -12,9 +12,19 @@ fn main() -> ExitCode {
     let printer = Printer::stderr();
     match commands::run(cli, &printer) {
         Ok(status) => status.into(),
+        // The reader went away (`osorganic doctor --json | head`): nothing is left to tell.
+        Err(error) if is_broken_pipe(&error) => ExitStatus::Success.into(),
         Err(error) => {
             printer.error_chain(&error);
             ExitStatus::Error.into()
         }
     }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

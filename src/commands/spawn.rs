@@ -3,6 +3,7 @@
 //! there, and renamed into place: a failure or Ctrl-C at any point leaves nothing behind.
 
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -57,7 +58,7 @@ pub fn spawn(args: SpawnArgs, printer: &Printer) -> Result<ExitStatus> {
         &answers,
     );
     if options.dry_run {
-        report_dry_run(printer, &options, &rendered);
+        report_dry_run(printer, &options, &rendered)?;
         return Ok(ExitStatus::Success);
     }
     watch_for_interrupt();
@@ -263,12 +264,18 @@ fn move_into_place(staging: TempDir, destination: &Path) -> Result<()> {
     Ok(())
 }
 
-fn report_dry_run(printer: &Printer, options: &SpawnOptions, rendered: &RenderedTree) {
+/// `--dry-run`: the paths that would be written, on stdout (data), and a summary on stderr.
+fn report_dry_run(
+    printer: &Printer,
+    options: &SpawnOptions,
+    rendered: &RenderedTree,
+) -> Result<()> {
     let mut paths: Vec<&str> = rendered.paths().collect();
     paths.push(RECORD_FILE);
     paths.sort_unstable();
+    let mut stdout = std::io::stdout().lock();
     for path in &paths {
-        println!("{path}");
+        writeln!(stdout, "{path}").context("cannot write the list of files")?;
     }
     let git = if options.git {
         ", committed on `main`"
@@ -283,6 +290,7 @@ fn report_dry_run(printer: &Printer, options: &SpawnOptions, rendered: &Rendered
             paths.len()
         ),
     );
+    Ok(())
 }
 
 fn report_spawned(

@@ -39,3 +39,34 @@ fn unknown_flags_are_usage_errors() {
         .assert()
         .code(2);
 }
+
+/// Runs osorganic with its stdout already closed by the reader, as `osorganic ... | head -0` would.
+fn run_with_closed_stdout(args: &[&str]) -> std::process::Output {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_osorganic"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_reader_that_goes_away_is_not_an_error() {
+    for args in [
+        &["completions", "zsh"][..],
+        &["--help"],
+        &["spawn", "demo", "--yes", "--dry-run"],
+    ] {
+        let output = run_with_closed_stdout(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("error"),
+            "{args:?}: {stderr}"
+        );
+    }
+}

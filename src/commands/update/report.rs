@@ -1,6 +1,8 @@
 //! What `osorganic update` tells: a summary on stderr, and with `--json` the per-file result on stdout.
 
-use anyhow::Result;
+use std::io::Write;
+
+use anyhow::{Context, Result};
 use serde::Serialize;
 
 use super::{ExitStatus, UpdateOptions};
@@ -27,15 +29,17 @@ fn print_json(
     files: &[FileReport],
 ) -> Result<()> {
     if options.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&JsonReport {
-                status,
-                from,
-                to,
-                files
-            })?
-        );
+        let report = JsonReport {
+            status,
+            from,
+            to,
+            files,
+        };
+        let mut stdout = std::io::stdout().lock();
+        serde_json::to_writer_pretty(&mut stdout, &report)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(stdout))
+            .context("cannot write the JSON report")?;
     }
     Ok(())
 }
