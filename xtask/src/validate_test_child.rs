@@ -82,7 +82,10 @@ pub fn validate_test_child(options: &ValidateOptions) -> Result<()> {
         .context("could not create a scratch folder")?;
     let record = TestChildRecord::read(&options.test_child)?;
     let copy = rebuild_with_history(&osorganic, &record, &options.test_child, scratch.path())?;
-    update_copy(&osorganic, &copy, &options.template, scratch.path())?;
+    let conflicts = update_copy(&osorganic, &copy, &options.template, scratch.path())?;
+    if !conflicts.is_empty() {
+        return Err(conflict_failure(options, &copy, &conflicts));
+    }
     doctor_copy(&osorganic, &copy, scratch.path())?;
     let presets = spawn_every_preset(&osorganic, &options.template, scratch.path())?;
     let python = PythonEnv::prepare(&copy.join("requirements-dev.txt"))?;
@@ -207,13 +210,13 @@ fn set_record_base(copy: &Path, base: &str) -> Result<()> {
     Ok(())
 }
 
-/// Step 1: merge the template under test into the copy; any conflict fails and names the files.
+/// Step 1: merge the template under test into the copy; returns the files left in conflict (none when clean).
 fn update_copy(
     osorganic: &Path,
     copy: &Path,
     template: &TemplateUnderTest,
     scratch: &Path,
-) -> Result<()> {
+) -> Result<Vec<String>> {
     eprintln!("==> update the copy to the template under test");
     let started = std::time::Instant::now();
     let output = Command::new(osorganic)
@@ -264,14 +267,11 @@ fn update_copy(
                 }
             }
             eprintln!("    ok in {:.1}s", started.elapsed().as_secs_f64());
-            Ok(())
+            Ok(Vec::new())
         }
         Some(1) => {
             eprint!("{}", String::from_utf8_lossy(&output.stderr));
-            bail!(
-                "the template change conflicts with test-child's specialisation in: {}",
-                files_with("conflict").join(", ")
-            )
+            Ok(files_with("conflict"))
         }
         _ => {
             eprint!("{}", String::from_utf8_lossy(&output.stderr));
@@ -280,6 +280,28 @@ fn update_copy(
                 output.status
             )
         }
+    }
+}
+
+/// A conflict fails the validation. With `--write` the conflicted copy becomes `test-child/`, markers and all, so
+/// the maintainer resolves them there: the next run then finds test-child up to date with this template.
+fn conflict_failure(options: &ValidateOptions, copy: &Path, conflicts: &[String]) -> anyhow::Error {
+    let files = conflicts.join(", ");
+    if !options.write {
+        return anyhow::anyhow!(
+            "the template change conflicts with test-child's specialisation in: {files}\n\
+             hint: `cargo xtask validate-test-child --write` brings the conflicts into test-child/ to resolve"
+        );
+    }
+    match write_back(copy, &options.test_child) {
+        Ok(()) => anyhow::anyhow!(
+            "the template change conflicts with test-child's specialisation in: {files}\n\
+             test-child/ now holds the update with conflict markers in those files: resolve them, run \
+             `cargo xtask validate-test-child` again, and commit test-child/"
+        ),
+        Err(error) => error.context(format!(
+            "the template change conflicts with test-child's specialisation in: {files}"
+        )),
     }
 }
 
