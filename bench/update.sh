@@ -8,12 +8,18 @@
 #   python3 -m venv /tmp/copier-venv && /tmp/copier-venv/bin/pip install copier
 #   COPIER=/tmp/copier-venv/bin/copier bench/update.sh
 # COPIER=none skips copier (osorganic and the floor only); KEEP=1 keeps the work folder and prints it.
+# CHANGE_EVERY=N makes the template change one file in N (default 20, ~5%): with a larger N on the same size, the
+# time shows how it follows the number of changed files rather than the size of the child. RUNS=N (default 5): the
+# median of N runs of osorganic and of the floor is reported (copier runs once: it takes a minute at 6400 files).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OSORGANIC="${OSORGANIC:-$PWD/target/release/osorganic}"
 COPIER="${COPIER:-copier}"
 SIZES=("${@:-400 6400}")
 read -r -a SIZES <<< "${SIZES[*]}"
+CHANGE_EVERY="${CHANGE_EVERY:-20}"
+RUNS="${RUNS:-5}"
+export CHANGE_EVERY
 WORK="$(mktemp -d)"
 if [[ "${KEEP:-}" == 1 ]]; then echo "work folder: $WORK" >&2; else trap 'rm -rf "$WORK"' EXIT; fi
 export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
@@ -21,18 +27,21 @@ export GIT_CONFIG_NOSYSTEM=1 HOME="$WORK"
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ value[NR] = $1 } END { print value[int((NR + 1) / 2)] }'; }
 
-# write_files DIR COUNT VERSION: COUNT files of 20 lines in 20 folders; files whose index is a multiple of 20 say VERSION.
+# write_files DIR COUNT VERSION: COUNT files of 20 lines in 20 folders; files whose index is a multiple of
+# $CHANGE_EVERY say VERSION.
 write_files() {
   local dir=$1 count=$2 version=$3
   python3 - "$dir" "$count" "$version" <<'PY'
 import os, sys
 root, count, version = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+change_every = int(os.environ["CHANGE_EVERY"])
 for index in range(count):
     folder = os.path.join(root, f"pkg{index % 20}")
     os.makedirs(folder, exist_ok=True)
     lines = [f"line {n} of file {index}" for n in range(20)]
-    if index % 20 == 0 and version != "1":  # ~5% of the files change with the template version
+    if index % change_every == 0 and version != "1":  # one file in CHANGE_EVERY changes with the version
         lines[10] = f"line 10 of file {index}, template version {version}"
     with open(os.path.join(folder, f"file{index}.txt"), "w") as handle:
         handle.write("\n".join(lines) + "\n")
@@ -87,17 +96,24 @@ run_size() {
   # pass and refresh the index, as the user's next `git status` would.
   sleep 1 && git -C "$child" update-index -q --refresh
 
-  # The floor: git apply of the template's own diff, on a copy of the child.
-  local floor="$dir/floor-child"
-  cp -r "$child" "$floor"
+  # The floor: git apply of the template's own diff. Both it and osorganic run $RUNS times, each on a fresh copy of
+  # the child (copied before timing, its index refreshed), and the median is kept: single runs swing widely here.
   git -C "$tpl" diff v1 v2 -- files > "$dir/template.diff"
-  local start end
-  start=$(now); git -C "$floor" apply -p2 --3way "$dir/template.diff" >/dev/null 2>&1 || git -C "$floor" apply -p2 "$dir/template.diff"; end=$(now)
-  local floor_time; floor_time=$(elapsed "$start" "$end")
-
-  start=$(now); "$OSORGANIC" update --path "$child" 2>/dev/null; end=$(now)
-  local osorganic_time; osorganic_time=$(elapsed "$start" "$end")
-  git -C "$child" diff --quiet HEAD || { echo "osorganic left the child dirty" >&2; exit 1; }
+  local start end run floor_times=() osorganic_times=()
+  for ((run = 0; run < RUNS; run++)); do
+    local floor="$dir/floor-child-$run" copy="$dir/osorganic-child-$run"
+    cp -r "$child" "$floor" && cp -r "$child" "$copy"
+    sleep 1 && git -C "$floor" update-index -q --refresh && git -C "$copy" update-index -q --refresh
+    start=$(now); git -C "$floor" apply -p2 --3way "$dir/template.diff" >/dev/null 2>&1 || git -C "$floor" apply -p2 "$dir/template.diff"; end=$(now)
+    floor_times+=("$(elapsed "$start" "$end")")
+    start=$(now); "$OSORGANIC" update --path "$copy" 2>/dev/null; end=$(now)
+    osorganic_times+=("$(elapsed "$start" "$end")")
+    git -C "$copy" diff --quiet HEAD || { echo "osorganic left the child dirty" >&2; exit 1; }
+    rm -rf "$floor" "$copy"
+  done
+  local floor_time osorganic_time
+  floor_time=$(median "${floor_times[@]}")
+  osorganic_time=$(median "${osorganic_times[@]}")
 
   local copier_time=0
   if [[ "$COPIER" != none ]]; then
@@ -105,9 +121,9 @@ run_size() {
     copier_time=$(elapsed "$start" "$end")
   fi
 
-  local changed=$((size / 20))
+  local changed=$(((size + CHANGE_EVERY - 1) / CHANGE_EVERY))
   awk -v size="$size" -v changed="$changed" -v o="$osorganic_time" -v c="$copier_time" -v f="$floor_time" 'BEGIN {
-    printf "%5d files, %4d changed: osorganic %.3fs  copier %.3fs (%.0fx slower)  git apply floor %.3fs (osorganic %.1fx the floor)\n",
+    printf "%5d files, %4d changed: osorganic %.3fs (median)  copier %.3fs (%.0fx slower)  git apply floor %.3fs (median; osorganic %.1fx the floor)\n",
       size, changed, o, c, (c > 0 ? c / o : 0), f, o / f }'
 }
 
