@@ -1,3 +1,5 @@
+//! Unit tests of answers: precedence of the layers, defaults, validation and the unanswered report.
+
 use super::*;
 
 const MANIFEST: &str = r#"

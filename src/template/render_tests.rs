@@ -1,3 +1,5 @@
+//! Unit tests of rendering: .tera files, verbatim copies, templated paths and Tera error messages.
+
 use std::path::Path;
 
 use super::*;

@@ -1,3 +1,5 @@
+//! Unit tests of template sources: embedded, folder and git trees, includes and their limits.
+
 use super::*;
 
 fn write(root: &Path, path: &str, text: &str) {
