@@ -17,6 +17,16 @@ pub enum Standing {
     Behind { from: String, to: String },
 }
 
+/// How a move between template versions reads: `child-template 0.1.0 -> 0.2.0`, or, when the template changed
+/// without a new version number, `child-template 0.1.0 (changed since the child took it)`.
+pub fn describe_move(template_name: &str, from: &str, to: &str) -> String {
+    if from == to {
+        format!("{template_name} {from} (changed since the child took it)")
+    } else {
+        format!("{template_name} {from} -> {to}")
+    }
+}
+
 /// A child's drift as a report states it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Drift {
@@ -95,6 +105,15 @@ fn error_chain(error: &anyhow::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_move_names_both_versions_or_says_the_same_version_changed() {
+        assert_eq!(describe_move("t", "1.0.0", "2.0.0"), "t 1.0.0 -> 2.0.0");
+        assert_eq!(
+            describe_move("t", "1.0.0", "1.0.0"),
+            "t 1.0.0 (changed since the child took it)"
+        );
+    }
 
     fn options(source: &str) -> DriftOptions {
         DriftOptions {

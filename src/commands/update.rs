@@ -458,8 +458,12 @@ fn write_update(
     new_record.template.base = Some(template_commit.to_string());
     let record_text = new_record.to_toml_string();
     let message = format!(
-        "osorganic: update {} {} -> {}",
-        manifest.template.name, record.template.version, manifest.template.version
+        "osorganic: update {}",
+        crate::drift::describe_move(
+            &manifest.template.name,
+            &record.template.version,
+            &manifest.template.version
+        )
     );
     let signature = git::signature(repo)?;
     let finish = merge::write::Finish {

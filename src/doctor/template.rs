@@ -39,7 +39,10 @@ fn drift_check(child: &Child, drift: &Drift) -> Check {
         Drift::Known(Standing::Behind { from, to }) => Check::warn(
             "template.drift",
             Group::Template,
-            format!("behind its template: {name} {from} -> {to}"),
+            format!(
+                "behind its template: {}",
+                crate::drift::describe_move(name, from, to)
+            ),
         )
         .file(".osorganic.toml")
         .fix("preview with `osorganic update --dry-run`, then run `osorganic update`"),

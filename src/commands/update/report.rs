@@ -64,8 +64,8 @@ pub fn behind(
     let from = record.template.version.as_str();
     let _ = print_json(options, "behind", from, to, &[]);
     printer.info(format!(
-        "behind: {} {from} -> {to} (run `osorganic update`)",
-        record.template.name
+        "behind: {} (run `osorganic update`)",
+        crate::drift::describe_move(&record.template.name, from, to)
     ));
     ExitStatus::UserActionNeeded
 }
@@ -106,8 +106,8 @@ pub fn finished(
         print_file(file, printer);
     }
     let summary = format!(
-        "{} {from} -> {to}: {}",
-        manifest.template.name,
+        "{}: {}",
+        crate::drift::describe_move(&manifest.template.name, from, to),
         totals(outcome)
     );
     if outcome.is_clean() {
