@@ -97,7 +97,7 @@ fn remote_source(options: &DriftOptions) -> Option<String> {
 fn error_chain(error: &anyhow::Error) -> String {
     error
         .chain()
-        .map(ToString::to_string)
+        .map(crate::printer::cause_text)
         .collect::<Vec<_>>()
         .join(": ")
 }

@@ -42,12 +42,40 @@ impl Printer {
     pub fn error_chain(&self, error: &anyhow::Error) {
         self.error(error);
         for cause in error.chain().skip(1) {
-            self.line(format!("  {} {cause}", style("caused by:").dim()));
+            self.line(format!(
+                "  {} {}",
+                style("caused by:").dim(),
+                cause_text(cause)
+            ));
         }
     }
 
     fn line(&self, text: String) {
         // stderr may be closed; there is nowhere left to report that.
         let _ = self.term.write_line(&text);
+    }
+}
+
+/// One cause of an error chain as a person reads it: libgit2's message without its class and code numbers.
+pub fn cause_text(cause: &(dyn std::error::Error + 'static)) -> String {
+    match cause.downcast_ref::<git2::Error>() {
+        Some(git_error) => git_error.message().to_string(),
+        None => cause.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cause_text;
+
+    #[test]
+    fn git_errors_read_without_class_and_code() {
+        let error = git2::Error::new(
+            git2::ErrorCode::NotFound,
+            git2::ErrorClass::Repository,
+            "could not find repository at '/tmp'",
+        );
+        assert_eq!(cause_text(&error), "could not find repository at '/tmp'");
+        assert!(error.to_string().contains("class="), "{error}");
     }
 }
