@@ -42,6 +42,7 @@ def agent_class(kind: str) -> type[Any]:
 def run_agent(kind: str, issue: int, job_id: uuid.UUID | None, settings: Settings) -> int:
     from .db import Store
     from .github import GitHubClient
+    from .jobs import permission_refusal
     from .llm import provider_from_settings
 
     repository = settings.require_repository()
@@ -51,9 +52,20 @@ def run_agent(kind: str, issue: int, job_id: uuid.UUID | None, settings: Setting
     store = Store(settings.require("DATABASE_URL"), max_connections=1)
     github = GitHubClient.from_settings(settings)
     try:
-        if job_id is not None and store.start_job(job_id) is None:
-            print(f"job {job_id} is unknown or already finished: nothing to do", file=sys.stderr)
-            return EXIT_OK
+        if job_id is not None:
+            job = store.start_job(job_id)
+            if job is None:
+                print(f"job {job_id} is unknown or already finished: nothing to do", file=sys.stderr)
+                return EXIT_OK
+            try:
+                refusal = permission_refusal(github, job)
+            except Exception as error:
+                store.finish_job(job_id, succeeded=False, error=f"permission check failed: {error.__class__.__name__}")
+                raise
+            if refusal is not None:
+                store.finish_job(job_id, succeeded=False, error=refusal)
+                print(f"{kind} on #{issue}: {refusal}")
+                return EXIT_OK
         agent = agent_class(kind)(
             repository=repository, settings=settings, config=config, store=store, github=github, llm=llm, job_id=job_id
         )

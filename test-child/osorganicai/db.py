@@ -33,6 +33,8 @@ class JobSpec:
     kind: str
     repository: str
     issue_number: int
+    # The login whose permission the agent must check before acting (the webhook could not).
+    verify_permission_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class Job:
     attempts: int
     last_error: str | None
     created_at: datetime
+    verify_permission_of: str | None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Job:
@@ -175,11 +178,11 @@ class Store:
             if job is not None:
                 cursor.execute(
                     """
-                    insert into public.jobs (kind, repository, issue_number, webhook_event_id)
-                    values (%s, %s, %s, %s)
+                    insert into public.jobs (kind, repository, issue_number, webhook_event_id, verify_permission_of)
+                    values (%s, %s, %s, %s, %s)
                     returning id
                     """,
-                    (job.kind, job.repository, job.issue_number, row["id"]),
+                    (job.kind, job.repository, job.issue_number, row["id"], job.verify_permission_of),
                 )
                 job_row = cursor.fetchone()
                 job_id = job_row["id"] if job_row else None
@@ -188,8 +191,12 @@ class Store:
     def create_job(self, job: JobSpec) -> uuid.UUID:
         with self.transaction() as cursor:
             cursor.execute(
-                "insert into public.jobs (kind, repository, issue_number) values (%s, %s, %s) returning id",
-                (job.kind, job.repository, job.issue_number),
+                """
+                insert into public.jobs (kind, repository, issue_number, verify_permission_of)
+                values (%s, %s, %s, %s)
+                returning id
+                """,
+                (job.kind, job.repository, job.issue_number, job.verify_permission_of),
             )
             row = cursor.fetchone()
         if row is None:

@@ -27,5 +27,21 @@ def dispatch_job(github: GitHubClient, job: Job) -> None:
     dispatch(github, kind=job.kind, repository=job.repository, job_id=job.id, issue_number=job.issue_number)
 
 
+def permission_refusal(github: GitHubClient, job: Job) -> str | None:
+    """Why the job must not run, when the webhook left its sender's permission to the agent; None to go on.
+
+    A lookup that fails here raises: the job fails rather than acting for someone unchecked.
+    """
+    from .github import WRITE_PERMISSIONS
+
+    login = job.verify_permission_of
+    if login is None:
+        return None
+    permission = github.collaborator_permission(job.repository, login)
+    if permission in WRITE_PERMISSIONS:
+        return None
+    return f"{login} has no write or triage access ({permission or 'none'}): not run"
+
+
 def sweep(store: Store, github: GitHubClient, *, limit: int = 20) -> SweepReport:
     return store.sweep(lambda job: dispatch_job(github, job), limit=limit)

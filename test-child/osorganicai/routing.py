@@ -25,6 +25,7 @@ class Decision:
     repository: str | None = None
     issue_number: int | None = None
     permission_lookup: str | None = None  # login whose permission must be checked first
+    verify_permission_of: str | None = None  # login the agent must check before acting (lookup failed)
 
 
 def _dict(value: Any) -> dict[str, Any]:

@@ -67,7 +67,7 @@ def handle_delivery(service: Service, event: str, delivery_id: str, body: bytes,
         decision = _check_permission(service, decision)
     job = None
     if decision.kind and decision.repository and decision.issue_number:
-        job = JobSpec(decision.kind, decision.repository, decision.issue_number)
+        job = JobSpec(decision.kind, decision.repository, decision.issue_number, decision.verify_permission_of)
     try:
         result = service.store().record_delivery(
             delivery_id=delivery_id,
@@ -105,14 +105,20 @@ def _check_permission(service: Service, decision: Decision) -> Decision:
     login = decision.permission_lookup
     github = service.github()
     if github is None:
-        return Decision(None, f"cannot check {login}'s permission: no GitHub credentials")
+        return _verify_later(decision, login, "no GitHub credentials here")
     try:
         permission = github.collaborator_permission(decision.repository, login)
-    except Exception as error:  # noqa: BLE001 - any lookup failure means: not authorised
-        return Decision(None, f"permission lookup for {login} failed: {error.__class__.__name__}")
+    except Exception as error:  # noqa: BLE001 - GitHub unreachable or failing: the agent checks again
+        return _verify_later(decision, login, f"lookup failed: {error.__class__.__name__}")
     if permission not in WRITE_PERMISSIONS:
         return Decision(None, f"{login} has no write or triage access ({permission or 'none'})")
     return Decision(decision.kind, f"{decision.reason} ({permission})", decision.repository, decision.issue_number)
+
+
+def _verify_later(decision: Decision, login: str, why: str) -> Decision:
+    """Queue the job with the permission check left to the agent, which runs with its own token and fails closed."""
+    reason = f"{decision.reason}; {login}'s permission not checked ({why}): the agent checks it before acting"
+    return Decision(decision.kind, reason, decision.repository, decision.issue_number, verify_permission_of=login)
 
 
 def _hand_off(service: Service, job: Any, job_id: Any) -> tuple[bool, str]:

@@ -52,6 +52,7 @@ class FakeGitHub:
     permissions: dict[str, str] = field(default_factory=dict)
     refs: dict[str, str] = field(default_factory=lambda: {"main": "base-sha"})
     fail_dispatch: int = 0  # answer this many dispatches with 503
+    fail_permission_lookups: bool = False  # answer permission lookups with 503 (GitHub down)
     calls: list[Call] = field(default_factory=list)
     bot_login: str = "hello-bot[bot]"
     _next_id: int = 1000
@@ -113,6 +114,8 @@ class FakeGitHub:
             issue["labels"] = [label for label in issue["labels"] if label["name"] != match.group(2)]
             return (200, issue["labels"]) if len(issue["labels"]) < before else (404, {"message": "Label does not exist"})
         if match := re.fullmatch(r"/collaborators/([^/]+)/permission", rest):
+            if self.fail_permission_lookups:
+                return 503, {"message": "Service Unavailable"}
             permission = self.permissions.get(match.group(1))
             return (200, {"permission": permission, "role_name": permission}) if permission else (404, {"message": "no"})
         if rest == "/dispatches":

@@ -194,3 +194,20 @@ def test_conversation_keeps_each_comment_once_in_order(store: Store) -> None:
 
 def test_ping(store: Store) -> None:
     assert store.ping()
+
+
+def test_agent_checks_a_permission_the_webhook_could_not(store: Store, fake_github) -> None:
+    from osorganicai.jobs import permission_refusal
+
+    github = fake_github.client()
+    checked_later = store.get_job(store.create_job(JobSpec("product_owner", "Codertocat/Hello-World", 1, "stranger")))
+    assert checked_later is not None and checked_later.verify_permission_of == "stranger"
+    fake_github.permissions["stranger"] = "read"
+    assert "stranger has no write or triage access (read)" in (permission_refusal(github, checked_later) or "")
+    fake_github.permissions["stranger"] = "triage"
+    assert permission_refusal(github, checked_later) is None
+    lookups = len([call for call in fake_github.calls if "/collaborators/" in call.path])
+    already_checked = store.get_job(store.create_job(JobSpec("product_owner", "Codertocat/Hello-World", 2)))
+    assert already_checked is not None and permission_refusal(github, already_checked) is None
+    # A job whose sender the webhook already checked costs no second lookup.
+    assert len([call for call in fake_github.calls if "/collaborators/" in call.path]) == lookups

@@ -162,6 +162,20 @@ def test_outsiders_need_write_or_triage_permission(client: TestClient, database:
     assert rows(database, "select count(*) from jobs") == [(1,)]
 
 
+def test_a_failed_permission_lookup_queues_the_job_for_the_agent_to_check(
+    client: TestClient, database: str, fake_github
+) -> None:
+    payload = json.loads(fixture_bytes("issue_comment.created.payload.json"))
+    payload["comment"]["author_association"] = "NONE"
+    payload["comment"]["user"]["login"] = "stranger"
+    body = json.dumps(payload).encode()
+    fake_github.fail_permission_lookups = True
+    response = client.post("/api/webhooks", content=body, headers=signed_headers(body, "issue_comment", "down-1"))
+    assert response.status_code == 202
+    assert rows(database, "select verify_permission_of from jobs") == [("stranger",)]
+    assert rows(database, "select outcome from webhook_events") == [("queued",)]
+
+
 def test_missing_secret_is_named_without_a_stack_trace(store) -> None:
     client = TestClient(create_app(Service(settings=Settings.from_env({}), store=store)))
     body = fixture_bytes("ping.payload.json")

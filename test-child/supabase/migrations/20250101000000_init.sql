@@ -60,6 +60,9 @@ create table public.jobs (
   webhook_event_id bigint references public.webhook_events (id) on delete set null,
   attempts bigint not null default 0,
   last_error text,
+  -- Set when the webhook could not look up the sender's permission (GitHub unreachable): the agent
+  -- checks it before acting and stops if that login has no write or triage access.
+  verify_permission_of text,
   dispatched_at timestamptz,
   started_at timestamptz,
   finished_at timestamptz,
@@ -68,7 +71,8 @@ create table public.jobs (
   constraint jobs_kind_check check (kind in ('product_owner', 'developer')),
   constraint jobs_status_check check (status in ('pending', 'dispatched', 'running', 'succeeded', 'failed')),
   constraint jobs_issue_number_check check (issue_number > 0),
-  constraint jobs_attempts_check check (attempts >= 0)
+  constraint jobs_attempts_check check (attempts >= 0),
+  constraint jobs_verify_permission_of_check check (char_length(verify_permission_of) between 1 and 100)
 );
 
 comment on table public.jobs is 'Agent jobs: pending until dispatched to the agent workflow.';
