@@ -65,7 +65,7 @@ pub fn spawn_child(
     for define in defines {
         command.args(["--define", define]);
     }
-    run_step(&format!("spawn {name} {}", defines.join(" ")), &mut command)?;
+    run_captured(&format!("spawn {name} {}", defines.join(" ")), &mut command)?;
     Ok(parent.join(name))
 }
 
@@ -79,13 +79,13 @@ impl PythonEnv {
     pub fn prepare(requirements: &Path) -> Result<Self> {
         let root = target_dir().join("xtask").join("venv");
         if !root.join("bin").join("python").is_file() {
-            run_step(
+            run_captured(
                 "create virtualenv",
                 Command::new("python3").arg("-m").arg("venv").arg(&root),
             )?;
         }
         let env = Self { root };
-        run_step(
+        run_captured(
             "install child requirements",
             env.command("pip")
                 .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
@@ -104,25 +104,69 @@ impl PythonEnv {
     }
 
     /// Runs the child's lint and its whole test suite (PostgreSQL tests included: CI=true turns a missing server
-    /// into a failure).
-    pub fn check_child(&self, child: &Path, label: &str) -> Result<()> {
-        run_step(
+    /// into a failure); returns how many tests passed.
+    pub fn check_child(&self, child: &Path, label: &str) -> Result<usize> {
+        run_captured(
             &format!("{label}: ruff check"),
             self.command("ruff")
                 .args(["check", "--no-cache", "."])
                 .current_dir(child),
         )?;
-        run_step(
+        let output = run_captured(
             &format!("{label}: pytest"),
             self.command("pytest")
                 .args(["-q", "-p", "no:cacheprovider"])
                 .env("CI", "true")
                 .current_dir(child),
-        )
+        )?;
+        let passed = passed_count(&output)
+            .with_context(|| format!("{label}: pytest printed no `N passed` summary"))?;
+        eprintln!("    {passed} passed");
+        Ok(passed)
     }
 }
 
-/// Runs one step, printing its name and duration; a failure names the step.
+/// The `N passed` of pytest's closing summary line.
+fn passed_count(output: &str) -> Option<usize> {
+    let summary = output.lines().rev().find(|line| line.contains(" passed"))?;
+    let words: Vec<&str> = summary.split_whitespace().collect();
+    let position = words
+        .iter()
+        .position(|word| word.trim_end_matches(',') == "passed")?;
+    words.get(position.checked_sub(1)?)?.parse().ok()
+}
+
+/// Runs one step with its output captured: a short line when it passes, its whole output (the last lines of a
+/// long one) in the error when it fails. Returns what it printed.
+pub fn run_captured(name: &str, command: &mut Command) -> Result<String> {
+    eprintln!("==> {name}");
+    let started = Instant::now();
+    let output = command
+        .output()
+        .with_context(|| format!("could not start `{name}` ({command:?})"))?;
+    let seconds = started.elapsed().as_secs_f64();
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    if !output.status.success() {
+        let lines: Vec<&str> = printed.lines().collect();
+        let tail = lines[lines.len().saturating_sub(OUTPUT_LINES_ON_FAILURE)..].join("\n");
+        bail!(
+            "step `{name}` failed after {seconds:.1}s ({})\n--- its output ---\n{tail}",
+            output.status
+        );
+    }
+    eprintln!("    ok in {seconds:.1}s");
+    Ok(printed)
+}
+
+/// How much of a failed step's output the error carries.
+const OUTPUT_LINES_ON_FAILURE: usize = 200;
+
+/// Runs one step with the terminal as its output (the cargo steps, whose own report is the point), printing its
+/// name and duration; a failure names the step.
 pub fn run_step(name: &str, command: &mut Command) -> Result<()> {
     eprintln!("==> {name}");
     let started = Instant::now();
@@ -135,4 +179,19 @@ pub fn run_step(name: &str, command: &mut Command) -> Result<()> {
     }
     eprintln!("    ok in {seconds:.1}s");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::passed_count;
+
+    #[test]
+    fn pytest_summary_gives_the_passed_count() {
+        assert_eq!(
+            passed_count("....\n78 passed, 1 warning in 17.96s\n"),
+            Some(78)
+        );
+        assert_eq!(passed_count("== 5 failed, 70 passed in 3.1s =="), Some(70));
+        assert_eq!(passed_count("no tests ran in 0.01s"), None);
+    }
 }

@@ -11,7 +11,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use crate::child::{PythonEnv, osorganic_binary, run_step, spawn_child};
+use crate::child::{PythonEnv, osorganic_binary, run_captured, spawn_child};
 use crate::project_root;
 use crate::tree_copy::mirror_child_files;
 
@@ -89,9 +89,9 @@ pub fn validate_test_child(options: &ValidateOptions) -> Result<()> {
     doctor_copy(&osorganic, &copy, scratch.path())?;
     let presets = spawn_every_preset(&osorganic, &options.template, scratch.path())?;
     let python = PythonEnv::prepare(&copy.join("requirements-dev.txt"))?;
-    python.check_child(&copy, "test-child (updated copy)")?;
+    let mut python_tests = python.check_child(&copy, "test-child (updated copy)")?;
     for preset in &presets {
-        python.check_child(preset, &format!("preset {}", file_name(preset)))?;
+        python_tests += python.check_child(preset, &format!("preset {}", file_name(preset)))?;
     }
     if options.write {
         write_back(&copy, &options.test_child)?;
@@ -105,6 +105,8 @@ pub fn validate_test_child(options: &ValidateOptions) -> Result<()> {
             ""
         }
     );
+    // Every Python test of the copy and of the presets passed; pytest's own counts, summed.
+    println!("python: {python_tests} passed, 0 failed");
     Ok(())
 }
 
@@ -166,7 +168,7 @@ fn rebuild_with_history(
     std::fs::write(&answers_file, toml::to_string(&record.answers)?)
         .context("could not write the answers file")?;
     let copy = scratch.join(&record.name);
-    run_step(
+    run_captured(
         &format!(
             "rebuild the base: spawn at project commit {}",
             short(&record.project_commit)
@@ -312,7 +314,7 @@ fn doctor_copy(osorganic: &Path, copy: &Path, scratch: &Path) -> Result<()> {
         &env_file,
         plausible_environment(&copy.join(".env.example"))?,
     )?;
-    run_step(
+    run_captured(
         "doctor on the updated copy",
         Command::new(osorganic)
             .args(["doctor", "--offline", "--path"])
@@ -320,7 +322,8 @@ fn doctor_copy(osorganic: &Path, copy: &Path, scratch: &Path) -> Result<()> {
             .arg("--env-file")
             .arg(&env_file)
             .env("NO_COLOR", "1"),
-    )
+    )?;
+    Ok(())
 }
 
 /// A `.env` for doctor: every variable of `.env.example`, none empty; secrets long enough.

@@ -88,6 +88,11 @@ fn fails_on_a_template_change_that_breaks_a_python_test() {
         message.contains("test-child (updated copy): pytest"),
         "{message}"
     );
+    // The failing step's output comes with the error: pytest names the broken test.
+    assert!(
+        message.contains("FAILED tests/test_signature.py"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -104,4 +109,6 @@ fn fails_on_a_preset_that_does_not_spawn() {
         message.contains("the `retail` preset does not spawn"),
         "{message}"
     );
+    // osorganic's own error, carried in the failing step's output, names the undefined variable.
+    assert!(message.contains("retail_context"), "{message}");
 }
