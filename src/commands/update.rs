@@ -487,17 +487,32 @@ fn write_update(
         (prepared.tree, Some(head.tree_id())),
     ];
     pending.write_pack(repo, &commits, &trees)?;
-    if outcome.is_clean() {
+    let status = if outcome.is_clean() {
         merge::write::commit_merge(repo, outcome, &finish, prepared)?;
-        repo.reference(
-            update_state::TEMPLATE_REF,
-            template_commit,
-            true,
-            "osorganic update",
-        )?;
-        report::finished(options, record, manifest, outcome, printer)?;
-        return Ok(ExitStatus::Success);
-    }
+        ExitStatus::Success
+    } else {
+        save_unfinished_state(repo, head, orig_template_ref, template_commit, outcome)?;
+        merge::write::leave_conflicts(repo, outcome, &finish, prepared)?;
+        ExitStatus::UserActionNeeded
+    };
+    repo.reference(
+        update_state::TEMPLATE_REF,
+        template_commit,
+        true,
+        "osorganic update",
+    )?;
+    report::finished(options, record, manifest, outcome, printer)?;
+    Ok(status)
+}
+
+/// What `--abort` needs to undo an update left with conflicts.
+fn save_unfinished_state(
+    repo: &Repository,
+    head: &Commit<'_>,
+    orig_template_ref: Option<String>,
+    template_commit: Oid,
+    outcome: &MergeOutcome,
+) -> Result<()> {
     let head_tree = head.tree()?;
     let state = UpdateState {
         orig_head: head.id().to_string(),
@@ -520,14 +535,5 @@ fn write_update(
             })
             .collect(),
     };
-    update_state::save(repo, &state)?;
-    merge::write::leave_conflicts(repo, outcome, &finish, prepared)?;
-    repo.reference(
-        update_state::TEMPLATE_REF,
-        template_commit,
-        true,
-        "osorganic update",
-    )?;
-    report::finished(options, record, manifest, outcome, printer)?;
-    Ok(ExitStatus::UserActionNeeded)
+    update_state::save(repo, &state)
 }
