@@ -36,6 +36,86 @@ class LLMRequest:
 
 
 @dataclass(frozen=True)
+class ToolSpec:
+    """A tool offered to the model: its name, what it does, and a JSON Schema for its arguments."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One tool call the model asked for. `arguments` is the raw JSON text it sent: the caller parses it,
+    so arguments that are not JSON become an error result for the model, not a crash."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True)
+class AssistantTurn:
+    """What the model said in one turn: text and the tool calls it asked for, in order."""
+
+    text: str
+    tool_calls: tuple[ToolCall, ...] = ()
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """The runtime's answer to one tool call."""
+
+    call_id: str
+    name: str
+    content: str
+    is_error: bool = False
+
+
+@dataclass(frozen=True)
+class ToolResultsTurn:
+    """The results of every tool call of the previous assistant turn, then optional text from the runtime."""
+
+    results: tuple[ToolResult, ...]
+    text: str = ""
+
+
+# A conversation with tools: it opens with a user ChatMessage, then alternates assistant and user sides.
+Turn = ChatMessage | AssistantTurn | ToolResultsTurn
+
+
+@dataclass(frozen=True)
+class ToolRequest:
+    system: str
+    messages: list[Turn]
+    tools: list[ToolSpec]
+    model: str
+    max_tokens: int
+    temperature: float | None
+    # Seconds the caller can still wait, retries included; None waits as long as the provider's own limits.
+    deadline_seconds: float | None = None
+    # Plain facts about the job for the deterministic offline provider; never sent to a model.
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ToolResponse:
+    """One model turn with tools. `stop_reason` is provider-neutral: `tool_use` (it asked for tools),
+    `end_turn` (it answered in text), `max_tokens` (cut at the length cap), `refusal`, or `content_filter`."""
+
+    text: str
+    tool_calls: tuple[ToolCall, ...]
+    stop_reason: str
+    input_tokens: int
+    output_tokens: int
+    model: str
+    cached_input_tokens: int = 0
+
+    def as_turn(self) -> AssistantTurn:
+        return AssistantTurn(self.text, self.tool_calls)
+
+
+@dataclass(frozen=True)
 class LLMResponse:
     text: str
     input_tokens: int
@@ -47,6 +127,8 @@ class LLMProvider(Protocol):
     name: str
 
     def complete(self, request: LLMRequest) -> LLMResponse: ...
+
+    def complete_with_tools(self, request: ToolRequest) -> ToolResponse: ...
 
 
 # Estimated USD per million tokens (input, output), matched by model-name prefix.
