@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -131,9 +132,28 @@ class LLMProvider(Protocol):
     def complete_with_tools(self, request: ToolRequest) -> ToolResponse: ...
 
 
+# Model names that belong to one provider, so a name configured for the other is never sent.
+_OPENAI_MODEL = re.compile(r"^(gpt-|chatgpt-|o[1-9]($|-)|text-|davinci)", re.IGNORECASE)
+_ANTHROPIC_MODEL = re.compile(r"^claude-", re.IGNORECASE)
+
+
+def model_fits(provider: str, model: str | None) -> bool:
+    """Whether `model` can be a model of `provider`: no OpenAI name for Anthropic, no Claude name for OpenAI."""
+    if not model:
+        return False
+    if provider == "anthropic":
+        return not _OPENAI_MODEL.match(model)
+    if provider == "openai":
+        return not _ANTHROPIC_MODEL.match(model)
+    return True
+
+
 # Estimated USD per million tokens (input, output), matched by model-name prefix.
 # Unknown models are charged at a deliberately high rate so the cap errs on the safe side.
 _PRICES: tuple[tuple[str, float, float], ...] = (
+    ("gpt-6-luna", 0.10, 0.50),
+    ("claude-sonnet-5", 2.00, 10.00),
+    ("claude-opus-5", 4.00, 20.00),
     ("gpt-4o-mini", 0.15, 0.60),
     ("gpt-4.1-nano", 0.10, 0.40),
     ("gpt-4.1-mini", 0.40, 1.60),
@@ -157,6 +177,17 @@ def estimate_cost(provider: str, model: str, input_tokens: int, output_tokens: i
             input_price, output_price = inp, out
             break
     return (input_tokens * input_price + output_tokens * output_price) / 1_000_000
+
+
+# Cached input is billed at about a tenth of the input price by both hosted providers.
+_CACHED_INPUT_SHARE = 0.1
+
+
+def estimate_tool_cost(provider: str, response: ToolResponse) -> float:
+    """Estimated USD for one tool-calling turn; cached input tokens (part of `input_tokens`) cost a tenth."""
+    cached = min(response.cached_input_tokens, response.input_tokens)
+    full = estimate_cost(provider, response.model, response.input_tokens - cached, response.output_tokens)
+    return full + estimate_cost(provider, response.model, cached, 0) * _CACHED_INPUT_SHARE
 
 
 @dataclass
@@ -184,9 +215,7 @@ class Budget:
         if self.calls >= self.max_calls:
             raise BudgetExceededError(f"job budget exhausted: {self.calls} LLM calls (max {self.max_calls})")
         if self.cost_usd >= self.max_cost_usd:
-            raise BudgetExceededError(
-                f"job budget exhausted: ${self.cost_usd:.4f} estimated (max ${self.max_cost_usd:.2f})"
-            )
+            raise BudgetExceededError(f"job budget exhausted: ${self.cost_usd:.4f} estimated (max ${self.max_cost_usd:.2f})")
         if self.remaining_seconds() <= 0:
             raise BudgetExceededError(f"job budget exhausted: {self.timeout_seconds:.0f}s elapsed")
 
