@@ -52,7 +52,9 @@ class Say:
     """One scripted model turn. `tool_calls` are (tool name, arguments): a dict is sent as JSON, a string
     as-is (OpenAI: the raw `arguments` text, e.g. malformed JSON; Anthropic: `input` becomes that JSON
     string, which is not an object). `stop` is neutral: "max_tokens", "refusal", "end_turn",
-    "content_filter" (default: tool_use when there are tool calls, else end_turn)."""
+    "content_filter" (default: tool_use when there are tool calls, else end_turn). `thinking` (Anthropic):
+    the answer opens with a signed thinking block, and the server then requires the assistant turn to be
+    replayed starting with that exact block, as the real API does while thinking is on."""
 
     tool_calls: list[tuple[str, dict[str, Any] | str]] = field(default_factory=list)
     text: str = ""
@@ -60,6 +62,7 @@ class Say:
     input_tokens: int = 1000
     output_tokens: int = 100
     cached_input_tokens: int = 0
+    thinking: str = ""  # Anthropic only: answer with a signed thinking block first, which must be replayed
 
 
 @dataclass
@@ -107,6 +110,8 @@ class ScriptedModel:
         self._failures: list[_Failure] = []
         self._delays: list[float] = []
         self._ids = itertools.count(1)
+        self._signatures: dict[str, str] = {}  # signature -> thinking text, for the blocks this server signed
+        self._thinking_for_call: dict[str, str] = {}  # tool_use id -> signature of the thinking block before it
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -181,6 +186,7 @@ class ScriptedModel:
                     validate_openai(body)
                 else:
                     validate_anthropic(body)
+                    self._check_thinking(body["messages"])
                 if not self._script:
                     raise InvalidRequest(f"scripted model: the script is exhausted after {self.answered} answers")
                 step = self._script.pop(0)
@@ -215,6 +221,27 @@ class ScriptedModel:
             raise InvalidRequest("invalid x-api-key", status=401)
         if not headers.get("anthropic-version"):
             raise InvalidRequest("anthropic-version: header is required")
+
+    def _check_thinking(self, messages: list[dict[str, Any]]) -> None:
+        for index, message in enumerate(messages):
+            content = message.get("content")
+            blocks = content if isinstance(content, list) else []
+            for number, block in enumerate(blocks):
+                if block.get("type") == "thinking" and self._signatures.get(block.get("signature", "")) != block.get("thinking"):
+                    raise InvalidRequest(f"messages.{index}.content.{number}: Invalid `signature` in `thinking` block")
+            if message.get("role") != "assistant" or index != len(messages) - 2:
+                continue
+            signatures = {
+                self._thinking_for_call.get(str(block.get("id"))) for block in blocks if block.get("type") == "tool_use"
+            }
+            signatures.discard(None)
+            first = blocks[0] if blocks else {}
+            if signatures and (first.get("type") != "thinking" or first.get("signature") not in signatures):
+                raise InvalidRequest(
+                    f"messages.{index}.content.0.type: Expected `thinking` or `redacted_thinking`, but found "
+                    f"`{first.get('type')}`. When `thinking` is enabled, a final `assistant` message must start with "
+                    "a thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks)."
+                )
 
     def _error(
         self, status: int, message: str, headers: dict[str, str], *, code: str | None = None, param: str | None = None
@@ -259,10 +286,20 @@ class ScriptedModel:
         }
 
     def _anthropic_answer(self, say: Say) -> dict[str, Any]:
-        content: list[dict[str, Any]] = [{"type": "text", "text": say.text}] if say.text else []
+        content: list[dict[str, Any]] = []
+        signature = ""
+        if say.thinking:
+            signature = f"sig_{next(self._ids):06d}"
+            self._signatures[signature] = say.thinking
+            content.append({"type": "thinking", "thinking": say.thinking, "signature": signature})
+        if say.text:
+            content.append({"type": "text", "text": say.text})
         for name, arguments in say.tool_calls:
             tool_input = json.loads(arguments) if isinstance(arguments, str) and _is_json(arguments) else arguments
-            content.append({"type": "tool_use", "id": f"toolu_{next(self._ids):06d}", "name": name, "input": tool_input})
+            call_id = f"toolu_{next(self._ids):06d}"
+            if signature:
+                self._thinking_for_call[call_id] = signature
+            content.append({"type": "tool_use", "id": call_id, "name": name, "input": tool_input})
         stop = say.stop or ("tool_use" if say.tool_calls else "end_turn")
         return {
             "id": f"msg_{next(self._ids):06d}",

@@ -32,6 +32,7 @@ from osorganicai.llm import (
 )
 from osorganicai.llm.http import retry_after_seconds
 from osorganicai.llm.offline import OFFLINE_LABEL, OfflineProvider
+from osorganicai.llm.openai_compat import OpenAICompatibleProvider
 from tests.fake_models import ANTHROPIC_KEY, OPENAI_KEY, Exchange, Say, ScriptedModel
 
 WIRES = ["openai", "anthropic"]
@@ -175,6 +176,21 @@ def test_non_object_arguments_from_anthropic_are_passed_on_and_replayed_as_an_em
         assistant, results = model.requests[-1]["messages"][1:3]
         assert assistant["content"][0]["input"] == {}
         assert results["content"][0]["is_error"] is True
+
+
+def test_anthropic_thinking_blocks_are_replayed_unmodified_before_the_tool_calls() -> None:
+    script = [Say(tool_calls=[("bash", {"command": "ls"})], thinking="I should list the files."), Say(text="done")]
+    with ScriptedModel("anthropic", script) as model:
+        provider = model.provider()
+        first = provider.complete_with_tools(tool_request([TASK], model=model.model))
+        assert first.text == "" and first.stop_reason == "tool_use"
+        conversation: list[Turn] = [TASK, first.as_turn(), results_for(first, "a.txt")]
+        assert provider.complete_with_tools(tool_request(conversation, model=model.model)).text == "done"
+        replayed = model.requests[-1]["messages"][1]["content"]
+        assert replayed[0]["type"] == "thinking" and replayed[0]["thinking"] == "I should list the files."
+        # A provider that lost the thinking block is refused, as by the real API while thinking is on.
+        with pytest.raises(LLMError, match="Expected `thinking` or `redacted_thinking`"):
+            model.provider().complete_with_tools(tool_request(conversation, model=model.model))
 
 
 def test_no_empty_assistant_turn_is_ever_sent_to_anthropic() -> None:
@@ -381,6 +397,20 @@ def test_an_anthropic_provider_never_sends_an_openai_model_name() -> None:
     with ScriptedModel("anthropic", [Say(text="ok")]) as model:
         model.provider().complete_with_tools(tool_request([TASK], model="gpt-4o-mini"))
     assert model.requests[-1]["model"] == "claude-sonnet-5-5"
+
+
+def test_openai_itself_is_never_asked_for_a_claude_model() -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        message = {"role": "assistant", "content": "ok", "refusal": None}
+        return httpx.Response(200, json={"model": "gpt-6-luna", "choices": [{"message": message, "finish_reason": "stop"}]})
+
+    provider = OpenAICompatibleProvider("sk-test", transport=httpx.MockTransport(answer))
+    provider.complete_with_tools(tool_request([TASK], model="claude-sonnet-4-5"))
+    assert str(seen[0].url) == "https://api.openai.com/v1/chat/completions"
+    assert json.loads(seen[0].content)["model"] == DEFAULT_MODELS["openai"]
 
 
 # -- the offline Developer script --------------------------------------------------------------

@@ -29,10 +29,12 @@ from .base import (
     ToolResultsTurn,
     ToolSpec,
     Turn,
+    model_fits,
 )
 from .http import post_json
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_MODEL = "gpt-6-luna"  # same as DEFAULT_MODELS["openai"]
 TOOL_ATTEMPTS = 5
 # Reasoning models (o1/o3/o4, GPT-5 and later) reject `temperature` and `max_tokens`.
 _REASONING_MODEL = re.compile(r"^(o[1-9]|gpt-([5-9]|[1-9]\d))", re.IGNORECASE)
@@ -73,14 +75,15 @@ class OpenAICompatibleProvider:
     def complete(self, request: LLMRequest) -> LLMResponse:
         schema_hint = json.dumps(request.json_schema, separators=(",", ":"))
         system = f"{request.system}\n\nReply with one JSON object only, matching this JSON Schema:\n{schema_hint}"
+        model = self._model(request.model)
         body: dict[str, Any] = {
-            "model": request.model,
+            "model": model,
             "messages": [{"role": "system", "content": system}]
             + [{"role": message.role, "content": message.content} for message in request.messages],
             "max_completion_tokens": request.max_tokens,
             "response_format": {"type": "json_object"},
         }
-        body.update(_temperature(request.model, request.temperature))
+        body.update(_temperature(model, request.temperature))
         data = self._post(body, deadline_seconds=None, attempts=3)
         message = _first_message(data)
         usage = data.get("usage") or {}
@@ -88,12 +91,13 @@ class OpenAICompatibleProvider:
             text=str(message.get("content") or message.get("refusal") or ""),
             input_tokens=int(usage.get("prompt_tokens") or 0),
             output_tokens=int(usage.get("completion_tokens") or 0),
-            model=str(data.get("model") or request.model),
+            model=str(data.get("model") or model),
         )
 
     def complete_with_tools(self, request: ToolRequest) -> ToolResponse:
+        model = self._model(request.model)
         body: dict[str, Any] = {
-            "model": request.model,
+            "model": model,
             "messages": ([{"role": "system", "content": request.system}] if request.system else [])
             + wire_messages(request.messages),
             "max_completion_tokens": request.max_tokens,
@@ -101,9 +105,16 @@ class OpenAICompatibleProvider:
         if request.tools:
             body["tools"] = [wire_tool(tool) for tool in request.tools]
             body["tool_choice"] = "auto"
-        body.update(_temperature(request.model, request.temperature))
+        body.update(_temperature(model, request.temperature))
         data = self._post(body, deadline_seconds=request.deadline_seconds, attempts=TOOL_ATTEMPTS)
-        return parse_tool_response(data, request.model)
+        return parse_tool_response(data, model)
+
+    def _model(self, model: str) -> str:
+        """`model`, unless OpenAI itself is asked for a Claude model (a config written for Anthropic);
+        other OpenAI-compatible servers may serve any name."""
+        if self._base_url == DEFAULT_BASE_URL and not model_fits("openai", model):
+            return DEFAULT_MODEL
+        return model
 
     def _post(self, body: dict[str, Any], *, deadline_seconds: float | None, attempts: int) -> dict[str, Any]:
         return post_json(
