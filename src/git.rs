@@ -1,5 +1,5 @@
-//! Thin git2 operations on children: init on `main`, trees to and from `RenderedTree`, commits, the index, the
-//! template remote. No policy lives here: callers decide what to commit where.
+//! Thin git2 operations on children: init on `main`, trees from files in memory, commits, the index, packs of new
+//! objects, the template remote. No policy lives here, and nothing above git: callers decide what to commit where.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -11,7 +11,8 @@ use git2::{
     Repository, RepositoryInitOptions, Signature, Tree, TreeWalkMode, TreeWalkResult,
 };
 
-use crate::template::{RenderedFile, RenderedTree};
+/// A file to put in a tree: its '/'-separated path, its bytes, and whether it is executable.
+pub type FileBlob<'a> = (&'a str, &'a [u8], bool);
 
 /// Where the pristine render of the template (the merge base of the next update) is kept.
 pub const TEMPLATE_REF: &str = "refs/osorganic/template";
@@ -38,11 +39,14 @@ pub fn signature(repository: &Repository) -> Result<Signature<'static>, git2::Er
 }
 
 /// Writes every file as a blob and returns the id of the tree holding them all.
-pub fn tree_from(repository: &Repository, tree: &RenderedTree) -> Result<Oid, git2::Error> {
+pub fn tree_from<'a>(
+    repository: &Repository,
+    files: impl IntoIterator<Item = FileBlob<'a>>,
+) -> Result<Oid, git2::Error> {
     let mut root = Folder::default();
-    for (path, file) in tree.iter() {
-        let blob = repository.blob(&file.contents)?;
-        root.insert(path, blob, file.executable);
+    for (path, contents, executable) in files {
+        let blob = repository.blob(contents)?;
+        root.insert(path, blob, executable);
     }
     root.write(repository)
 }
@@ -50,29 +54,29 @@ pub fn tree_from(repository: &Repository, tree: &RenderedTree) -> Result<Oid, gi
 /// The tree of `files` built as an edit of `base`: every file is hashed in memory and only the ones whose blob or
 /// mode differ from `base` are written and changed, so the cost follows the files that changed, not the size of
 /// the tree (a blob is written only when the object database lacks it).
-pub fn tree_from_base(
+pub fn tree_from_base<'a>(
     repository: &Repository,
     base: &Tree<'_>,
-    files: &RenderedTree,
+    files: impl IntoIterator<Item = FileBlob<'a>>,
 ) -> Result<Oid, git2::Error> {
     let mut base_entries = blob_entries(base)?;
     let odb = repository.odb()?;
     let mut updates = TreeUpdateBuilder::new();
-    for (path, file) in files.iter() {
-        let id = Oid::hash_object(ObjectType::Blob, &file.contents)?;
-        let mode = if file.executable {
+    for (path, contents, executable) in files {
+        let id = Oid::hash_object(ObjectType::Blob, contents)?;
+        let mode = if executable {
             FileMode::BlobExecutable
         } else {
             FileMode::Blob
         };
-        if base_entries.remove(path.as_str()) == Some((id, i32::from(mode))) {
+        if base_entries.remove(path) == Some((id, i32::from(mode))) {
             continue;
         }
         // No refresh of the pack list on a miss: at worst an object is written twice.
         if !odb.exists_ext(id, OdbLookupFlags::NO_REFRESH) {
-            odb.write(ObjectType::Blob, &file.contents)?;
+            odb.write(ObjectType::Blob, contents)?;
         }
-        updates.upsert(path.as_str(), id, mode);
+        updates.upsert(path, id, mode);
     }
     for path in base_entries.keys() {
         updates.remove(path.as_str());
@@ -91,31 +95,6 @@ fn blob_entries(tree: &Tree<'_>) -> Result<HashMap<String, (Oid, i32)>, git2::Er
         TreeWalkResult::Ok
     })?;
     Ok(entries)
-}
-
-/// Reads a git tree back into memory (symlinks and submodules are left out).
-pub fn read_tree(repository: &Repository, tree: Oid) -> Result<RenderedTree, git2::Error> {
-    let tree = repository.find_tree(tree)?;
-    let mut files = RenderedTree::new();
-    let mut failure = None;
-    tree.walk(TreeWalkMode::PreOrder, |parent, entry| {
-        if entry.kind() != Some(ObjectType::Blob) || entry.filemode() == i32::from(FileMode::Link) {
-            return TreeWalkResult::Ok;
-        }
-        match repository.find_blob(entry.id()) {
-            Ok(blob) => {
-                let path = format!("{parent}{}", entry.name().unwrap_or_default());
-                let executable = entry.filemode() == i32::from(FileMode::BlobExecutable);
-                files.insert(path, RenderedFile::new(blob.content(), executable));
-                TreeWalkResult::Ok
-            }
-            Err(error) => {
-                failure = Some(error);
-                TreeWalkResult::Abort
-            }
-        }
-    })?;
-    failure.map_or(Ok(files), Err)
 }
 
 /// Commits `tree` with the configured (or fallback) identity and moves `update_ref` to it when given.
@@ -335,6 +314,34 @@ impl Folder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::template::{RenderedFile, RenderedTree};
+
+    /// Reads a git tree back into memory (symlinks and submodules are left out).
+    fn read_tree(repository: &Repository, tree: Oid) -> Result<RenderedTree, git2::Error> {
+        let tree = repository.find_tree(tree)?;
+        let mut files = RenderedTree::new();
+        let mut failure = None;
+        tree.walk(TreeWalkMode::PreOrder, |parent, entry| {
+            if entry.kind() != Some(ObjectType::Blob)
+                || entry.filemode() == i32::from(FileMode::Link)
+            {
+                return TreeWalkResult::Ok;
+            }
+            match repository.find_blob(entry.id()) {
+                Ok(blob) => {
+                    let path = format!("{parent}{}", entry.name().unwrap_or_default());
+                    let executable = entry.filemode() == i32::from(FileMode::BlobExecutable);
+                    files.insert(path, RenderedFile::new(blob.content(), executable));
+                    TreeWalkResult::Ok
+                }
+                Err(error) => {
+                    failure = Some(error);
+                    TreeWalkResult::Abort
+                }
+            }
+        })?;
+        failure.map_or(Ok(files), Err)
+    }
 
     fn sample_tree() -> RenderedTree {
         [
@@ -357,7 +364,7 @@ mod tests {
         let folder = tempfile::tempdir().unwrap();
         let repository = init(folder.path()).unwrap();
         let tree = sample_tree();
-        let id = tree_from(&repository, &tree).unwrap();
+        let id = tree_from(&repository, tree.git_files()).unwrap();
         assert_eq!(read_tree(&repository, id).unwrap(), tree);
     }
 
@@ -365,17 +372,17 @@ mod tests {
     fn a_tree_built_on_a_base_equals_one_built_from_scratch() {
         let folder = tempfile::tempdir().unwrap();
         let repository = init(folder.path()).unwrap();
-        let base = tree_from(&repository, &sample_tree()).unwrap();
+        let base = tree_from(&repository, sample_tree().git_files()).unwrap();
         let base = repository.find_tree(base).unwrap();
         let mut files = sample_tree();
         files.insert("README.md", RenderedFile::new("hello again\n", false));
         files.insert("bin/run", RenderedFile::new("#!/bin/sh\n", false));
         files.remove(".github/workflows/ci.yml");
         files.insert("docs/new.md", RenderedFile::new("new\n", false));
-        let edited = tree_from_base(&repository, &base, &files).unwrap();
-        assert_eq!(edited, tree_from(&repository, &files).unwrap());
+        let edited = tree_from_base(&repository, &base, files.git_files()).unwrap();
+        assert_eq!(edited, tree_from(&repository, files.git_files()).unwrap());
         assert_eq!(read_tree(&repository, edited).unwrap(), files);
-        let unchanged = tree_from_base(&repository, &base, &sample_tree()).unwrap();
+        let unchanged = tree_from_base(&repository, &base, sample_tree().git_files()).unwrap();
         assert_eq!(unchanged, base.id());
     }
 
@@ -383,7 +390,7 @@ mod tests {
     fn commits_land_on_main_with_an_identity() {
         let folder = tempfile::tempdir().unwrap();
         let repository = init(folder.path()).unwrap();
-        let tree = tree_from(&repository, &sample_tree()).unwrap();
+        let tree = tree_from(&repository, sample_tree().git_files()).unwrap();
         let base = commit(&repository, Some(TEMPLATE_REF), "base", tree, &[]).unwrap();
         let head = commit(&repository, Some("HEAD"), "main", tree, &[base]).unwrap();
         let main = repository.find_reference("refs/heads/main").unwrap();
@@ -405,7 +412,7 @@ mod tests {
         let tree = {
             let repository = init(folder.path()).unwrap();
             write_objects_packed(&repository, || {
-                let tree = tree_from(&repository, &sample_tree())?;
+                let tree = tree_from(&repository, sample_tree().git_files())?;
                 commit(&repository, Some("HEAD"), "main", tree, &[])?;
                 Ok(tree)
             })
@@ -432,11 +439,11 @@ mod tests {
             let repository = Repository::open(folder.path()).unwrap();
             let odb = repository.odb().unwrap();
             let pending = PendingObjects::start(&odb).unwrap();
-            let base = tree_from(&repository, &sample_tree()).unwrap();
+            let base = tree_from(&repository, sample_tree().git_files()).unwrap();
             let base = repository.find_tree(base).unwrap();
             let mut files = sample_tree();
             files.insert("bin/kept", RenderedFile::new("kept\n", false));
-            let tree = tree_from_base(&repository, &base, &files).unwrap();
+            let tree = tree_from_base(&repository, &base, files.git_files()).unwrap();
             let commit = commit(&repository, None, "kept", tree, &[]).unwrap();
             pending
                 .write_pack(&repository, &[commit], &[(tree, Some(base.id()))])
@@ -461,7 +468,7 @@ mod tests {
         let repository = init(folder.path()).unwrap();
         let files = sample_tree();
         files.write_to(folder.path(), || Ok(())).unwrap();
-        let tree = tree_from(&repository, &files).unwrap();
+        let tree = tree_from(&repository, files.git_files()).unwrap();
         commit(&repository, Some("HEAD"), "main", tree, &[]).unwrap();
         sync_index(&repository, tree).unwrap();
         let statuses = repository.statuses(None).unwrap();

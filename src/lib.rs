@@ -3,10 +3,8 @@
 pub mod cli;
 pub mod commands;
 pub mod doctor;
-pub mod drift;
 pub mod git;
-pub mod merge;
 pub mod printer;
 pub mod record;
 pub mod template;
-pub mod update_state;
+pub mod update;

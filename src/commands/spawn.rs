@@ -15,7 +15,7 @@ use super::ExitStatus;
 use crate::cli::SpawnArgs;
 use crate::git;
 use crate::printer::Printer;
-use crate::record::{ChildRecord, RECORD_FILE};
+use crate::record::{ChildRecord, RECORD_FILE, render_commit};
 use crate::template::prompt::TerminalPrompter;
 use crate::template::{
     self, AnswerLayer, Answers, ChildName, RenderedTree, SourceKind, SourceSpec, TemplateSource,
@@ -216,16 +216,12 @@ fn commit_child(
 ) -> Result<()> {
     let repository = git::init(folder)?;
     let child_tree = git::write_objects_packed(&repository, || {
-        let pristine_tree = git::tree_from(&repository, rendered)?;
+        let pristine_tree = git::tree_from(&repository, rendered.git_files())?;
         let template_info = &source.manifest.template;
-        let message = format!(
-            "osorganic: render {} {}",
-            template_info.name, template_info.version
-        );
         let pristine = git::commit(
             &repository,
             Some(git::TEMPLATE_REF),
-            &message,
+            &render_commit::message(record),
             pristine_tree,
             &[],
         )?;

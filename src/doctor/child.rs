@@ -116,10 +116,10 @@ impl Child {
                 path: record_path.clone(),
                 message: problem.describe(RECORD_FILE),
             })?;
-        let record: ChildRecord =
-            toml::from_str(&record_text).map_err(|error| ChildError::UnreadableRecord {
+        let record =
+            ChildRecord::parse(&record_text).map_err(|message| ChildError::UnreadableRecord {
                 path: record_path.clone(),
-                message: error.message().to_string(),
+                message,
             })?;
         let walk = walk(root);
         Ok(Self {

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 mod child;
+mod drift;
 mod github;
 mod local_python;
 mod project;

@@ -5,7 +5,7 @@ use git2::{Repository, RepositoryState, StatusOptions};
 
 use super::child::{Child, RECORD_FILE};
 use super::{Check, Group};
-use crate::update_state::{self, UpdateState};
+use crate::update::state::{self as update_state, UpdateState};
 
 const GROUP: Group = Group::Project;
 
@@ -27,12 +27,6 @@ fn record(child: &Child) -> Check {
     }
     if template.name.trim().is_empty() || template.version.trim().is_empty() {
         problems.push("`[template]` has no name or version".to_string());
-    }
-    if !matches!(template.kind.as_str(), "embedded" | "path" | "git") {
-        problems.push(format!(
-            "`[template] kind` is `{}`, not embedded, path or git",
-            template.kind
-        ));
     }
     if let Some(plan) = child.answer("vercel_plan") {
         if !matches!(plan.as_str(), "hobby" | "pro") {

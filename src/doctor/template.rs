@@ -1,9 +1,10 @@
 //! Template checks: the recorded template can still be found (Project group) and how far the child is
-//! behind it (Template group). The drift is `update --check`'s own answer, from [`crate::drift`].
+//! behind it (Template group). The drift is `update --check`'s own answer, from [`super::drift`].
 
 use super::child::Child;
+use super::drift::{self, Drift, DriftOptions};
 use super::{Check, Group};
-use crate::drift::{self, Drift, DriftOptions, Standing};
+use crate::update::{Standing, describe_move};
 
 pub fn checks(child: &Child, offline: bool) -> Vec<Check> {
     let drift = drift::drift(&DriftOptions {
@@ -39,10 +40,7 @@ fn drift_check(child: &Child, drift: &Drift) -> Check {
         Drift::Known(Standing::Behind { from, to }) => Check::warn(
             "template.drift",
             Group::Template,
-            format!(
-                "behind its template: {}",
-                crate::drift::describe_move(name, from, to)
-            ),
+            format!("behind its template: {}", describe_move(name, from, to)),
         )
         .file(".osorganic.toml")
         .fix("preview with `osorganic update --dry-run`, then run `osorganic update`"),

@@ -9,6 +9,7 @@ pub mod prompt;
 mod reader;
 pub mod render;
 pub mod source;
+mod source_error;
 pub mod tree;
 
 pub use answers::{AnswerLayer, AnswerValue, Answers, AnswersError, Unanswered, resolve};

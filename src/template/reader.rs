@@ -9,7 +9,14 @@ use git2::{ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
 use include_dir::{Dir, DirEntry};
 use tempfile::TempDir;
 
-use super::source::{SourceError, SourceFile, join_tree_path};
+use super::source_error::SourceError;
+
+/// One file of a source tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    pub contents: Cow<'static, [u8]>,
+    pub executable: bool,
+}
 
 /// Names never read from a template: byte-code, tool caches, virtualenvs, git's own folder.
 const IGNORED_NAMES: &[&str] = &[
@@ -287,4 +294,13 @@ fn read_git(
         }
     })?;
     failure.map_or(Ok(()), Err)
+}
+
+/// Joins two '/'-separated paths, either of which may be empty.
+pub fn join_tree_path(folder: &str, name: &str) -> String {
+    match (folder.is_empty(), name.is_empty()) {
+        (true, _) => name.to_string(),
+        (_, true) => folder.to_string(),
+        _ => format!("{folder}/{name}"),
+    }
 }

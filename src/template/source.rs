@@ -2,15 +2,15 @@
 //! revision with git2 (no checkout). Loading finds the template root (the folder holding `template.toml`), parses
 //! the manifest, resolves its includes inside the source tree and reads the files of the root and of each part.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use include_dir::{Dir, include_dir};
-use thiserror::Error;
 
-use super::manifest::{MANIFEST_FILE, Manifest, ManifestError};
+use super::manifest::{MANIFEST_FILE, Manifest};
 use super::reader::TreeReader;
+pub use super::reader::{SourceFile, join_tree_path};
+pub use super::source_error::SourceError;
 
 static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 static EMBEDDED_EXECUTABLES: &str =
@@ -37,7 +37,8 @@ pub enum SourceSpec {
 }
 
 /// How `.osorganic.toml` records the source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum SourceKind {
     Embedded,
     Path,
@@ -75,13 +76,6 @@ pub struct SourceRecord {
     pub commit: Option<String>,
 }
 
-/// One file of a source tree.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceFile {
-    pub contents: Cow<'static, [u8]>,
-    pub executable: bool,
-}
-
 /// A folder of the source tree that lands in the child: the template root itself, then each include.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Part {
@@ -102,47 +96,6 @@ pub struct TemplateSource {
     /// The template root first, then each `[[include]]` in manifest order.
     pub parts: Vec<Part>,
     pub origin: SourceRecord,
-}
-
-#[derive(Debug, Error)]
-pub enum SourceError {
-    #[error("template source `{0}` does not exist")]
-    NotFound(String),
-    #[error("`--ref {0}` applies to git sources only, not to the embedded template")]
-    RefWithoutGit(String),
-    #[error("no `template.toml` in `{source_name}` (looked in: {looked_in})")]
-    NoManifest {
-        source_name: String,
-        looked_in: String,
-    },
-    #[error("`{path}` cannot be used")]
-    Manifest {
-        path: String,
-        #[source]
-        error: ManifestError,
-    },
-    #[error("include `{from}` leaves the template's source tree")]
-    IncludeEscapes { from: String },
-    #[error(
-        "include `{from}` names `{resolved}`, which is not a folder of the template's source tree"
-    )]
-    IncludeMissing { from: String, resolved: String },
-    #[error(
-        "include destination `to = {to:?}` must be a relative folder of the child without `..`"
-    )]
-    BadIncludeDestination { to: String },
-    #[error("{what}")]
-    Git {
-        what: String,
-        #[source]
-        error: git2::Error,
-    },
-    #[error("could not read `{path}`")]
-    Io {
-        path: String,
-        #[source]
-        error: std::io::Error,
-    },
 }
 
 impl SourceSpec {
@@ -344,15 +297,6 @@ fn child_folder(to: &str) -> Result<String, SourceError> {
         }
     }
     Ok(segments.join("/"))
-}
-
-/// Joins two '/'-separated paths, either of which may be empty.
-pub fn join_tree_path(folder: &str, name: &str) -> String {
-    match (folder.is_empty(), name.is_empty()) {
-        (true, _) => name.to_string(),
-        (_, true) => folder.to_string(),
-        _ => format!("{folder}/{name}"),
-    }
 }
 
 #[cfg(test)]

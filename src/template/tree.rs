@@ -54,6 +54,12 @@ impl RenderedTree {
         self.files.iter()
     }
 
+    /// Every file as git takes it: path, bytes, executable bit.
+    pub fn git_files(&self) -> impl Iterator<Item = (&str, &[u8], bool)> {
+        self.iter()
+            .map(|(path, file)| (path.as_str(), file.contents.as_slice(), file.executable))
+    }
+
     pub fn paths(&self) -> impl Iterator<Item = &str> {
         self.files.keys().map(String::as_str)
     }

@@ -6,10 +6,10 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use super::{ExitStatus, UpdateOptions};
-use crate::merge::{FileChange, FileReport, MergeOutcome};
 use crate::printer::Printer;
 use crate::record::ChildRecord;
-use crate::template::manifest::Manifest;
+use crate::update::describe_move;
+use crate::update::merge::{FileChange, FileReport, MergeOutcome};
 
 /// The `--json` document.
 #[derive(Serialize)]
@@ -65,7 +65,7 @@ pub fn behind(
     let _ = print_json(options, "behind", from, to, &[]);
     printer.info(format!(
         "behind: {} (run `osorganic update`)",
-        crate::drift::describe_move(&record.template.name, from, to)
+        describe_move(&record.template.name, from, to)
     ));
     ExitStatus::UserActionNeeded
 }
@@ -87,15 +87,11 @@ pub fn plan(
 
 pub fn finished(
     options: &UpdateOptions,
-    record: &ChildRecord,
-    manifest: &Manifest,
+    template_name: &str,
+    (from, to): (&str, &str),
     outcome: &MergeOutcome,
     printer: &Printer,
 ) -> Result<()> {
-    let (from, to) = (
-        record.template.version.as_str(),
-        manifest.template.version.as_str(),
-    );
     let status = if outcome.is_clean() {
         "updated"
     } else {
@@ -107,7 +103,7 @@ pub fn finished(
     }
     let summary = format!(
         "{}: {}",
-        crate::drift::describe_move(&manifest.template.name, from, to),
+        describe_move(template_name, from, to),
         totals(outcome)
     );
     if outcome.is_clean() {

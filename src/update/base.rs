@@ -4,13 +4,13 @@
 use anyhow::{Context, Result, bail};
 use git2::{Commit, Oid, Repository};
 
-use crate::git;
+use crate::git::{self, TEMPLATE_REF};
+use crate::record::render_commit::{self, RenderStamp};
 use crate::record::{ChildRecord, RECORD_FILE};
 use crate::template::answers::{self, AnswerLayer, Unanswered};
 use crate::template::name::ChildName;
 use crate::template::render::render;
-use crate::template::source::{self, SourceSpec};
-use crate::update_state::TEMPLATE_REF;
+use crate::template::source;
 
 pub fn find_or_rebuild<'repo>(
     repo: &'repo Repository,
@@ -50,7 +50,7 @@ fn in_history<'repo>(repo: &'repo Repository, head: &Commit<'_>) -> Option<Commi
         .find(|commit| {
             commit
                 .message()
-                .is_ok_and(|message| message.starts_with("osorganic: render"))
+                .is_ok_and(|message| RenderStamp::parse(message).is_some())
                 && commit
                     .tree()
                     .is_ok_and(|tree| tree.get_name(RECORD_FILE).is_none())
@@ -64,19 +64,12 @@ fn rebuild<'repo>(
     child_name: &ChildName,
 ) -> Result<Commit<'repo>> {
     let template = &record.template;
-    let spec = match template.kind.as_str() {
-        "embedded" => SourceSpec::Embedded,
-        "git" => SourceSpec::Git {
-            url: template.source.clone(),
-            rev: template.commit.clone().or_else(|| template.rev.clone()),
-        },
-        _ => SourceSpec::parse(&template.source, None).with_context(|| {
-            format!(
-                "no base to merge from, and the recorded source `{}` cannot be read",
-                template.source
-            )
-        })?,
-    };
+    let spec = template.pinned_source_spec().with_context(|| {
+        format!(
+            "no base to merge from, and the recorded source `{}` cannot be read",
+            template.source
+        )
+    })?;
     let source = source::load(&spec).with_context(|| {
         format!("no base to merge from (no `base` commit, no `{TEMPLATE_REF}`), and the recorded source cannot be loaded")
     })?;
@@ -102,11 +95,13 @@ fn rebuild<'repo>(
         Unanswered::UseDefaults,
     )?;
     let rendered = render(&source, &answers, child_name).context("cannot rebuild the base")?;
-    let tree = git::tree_from(repo, &rendered)?;
-    let message = format!(
-        "osorganic: render {} {} (rebuilt base)",
-        template.name, template.version
-    );
-    let id = git::commit(repo, None, &message, tree, &[])?;
+    let tree = git::tree_from(repo, rendered.git_files())?;
+    let id = git::commit(
+        repo,
+        None,
+        &render_commit::rebuilt_message(record),
+        tree,
+        &[],
+    )?;
     Ok(repo.find_commit(id)?)
 }

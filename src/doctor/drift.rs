@@ -1,31 +1,12 @@
-//! How far a child is behind its template, answered once for `osorganic update --check` and for
-//! `osorganic doctor`, so the two can never disagree.
-//!
-//! The answer is `update --check`'s: the version the source offers now, rendered with the child's
-//! answers, against the base the child last took (see `commands::update`). [`drift`] adds what a
-//! report needs around it: `--offline` skips a remote, and a failure becomes a reason, not an error.
+//! How far a child is behind its template, as doctor reports it. The answer is `update --check`'s own
+//! ([`crate::update::standing`]), so the two can never disagree; [`drift`] adds what a report needs around
+//! it: `--offline` skips a remote, and a failure becomes a reason, not an error.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use crate::record::ChildRecord;
+use crate::record::{self, ChildRecord};
 use crate::template::source::SourceError;
-
-/// What `update --check` finds: the child matches the render of its source, or it is behind.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Standing {
-    UpToDate { version: String },
-    Behind { from: String, to: String },
-}
-
-/// How a move between template versions reads: `child-template 0.1.0 -> 0.2.0`, or, when the template changed
-/// without a new version number, `child-template 0.1.0 (changed since the child took it)`.
-pub fn describe_move(template_name: &str, from: &str, to: &str) -> String {
-    if from == to {
-        format!("{template_name} {from} (changed since the child took it)")
-    } else {
-        format!("{template_name} {from} -> {to}")
-    }
-}
+use crate::update::{self, Standing};
 
 /// A child's drift as a report states it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,7 +44,7 @@ pub fn drift(options: &DriftOptions) -> Drift {
             };
         }
     }
-    match crate::commands::update::standing(&options.child_root, options.source.as_deref()) {
+    match update::standing(&options.child_root, options.source.as_deref()) {
         Ok(standing) => Drift::Known(standing),
         Err(error) => {
             let reason = error_chain(&error);
@@ -78,20 +59,17 @@ pub fn drift(options: &DriftOptions) -> Drift {
 
 /// The source that would be fetched over the network, if any: a git source that is not a folder here.
 fn remote_source(options: &DriftOptions) -> Option<String> {
-    let source = match options.source.as_deref() {
-        Some("template") => return Some("template".to_string()),
-        Some(text) => text.to_string(),
+    match options.source.as_deref() {
+        Some(crate::git::TEMPLATE_REMOTE) => Some(crate::git::TEMPLATE_REMOTE.to_string()),
+        Some(text) => record::is_remote_url(text).then(|| text.to_string()),
         None => {
             let record = ChildRecord::read(&options.child_root).ok()?;
-            if record.template.kind != "git" {
-                return None;
-            }
-            record.template.source
+            record
+                .template
+                .is_remote()
+                .then_some(record.template.source)
         }
-    };
-    let local = Path::new(&source).is_absolute() && Path::new(&source).exists();
-    let is_remote = source.contains("://") || source.starts_with("git@");
-    (is_remote && !source.starts_with("file://") && !local).then_some(source)
+    }
 }
 
 fn error_chain(error: &anyhow::Error) -> String {
@@ -105,15 +83,6 @@ fn error_chain(error: &anyhow::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_move_names_both_versions_or_says_the_same_version_changed() {
-        assert_eq!(describe_move("t", "1.0.0", "2.0.0"), "t 1.0.0 -> 2.0.0");
-        assert_eq!(
-            describe_move("t", "1.0.0", "1.0.0"),
-            "t 1.0.0 (changed since the child took it)"
-        );
-    }
 
     fn options(source: &str) -> DriftOptions {
         DriftOptions {

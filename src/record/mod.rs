@@ -1,12 +1,18 @@
-//! `.osorganic.toml`: how a child was made (template, source, answers, the pristine-render commit). Spawn writes
-//! it, update rewrites it, doctor reads it. Errors are typed so callers can tell "not a child" from "broken".
+//! `.osorganic.toml`: how a child was made (template, source, answers, the pristine-render commit), read in this
+//! one place into a typed value. Spawn writes it, update rewrites it, doctor reads it. Errors are typed so callers
+//! can tell "not a child" from "broken". [`render_commit`] is the other half of the record: how the commits holding
+//! a pristine render are named, so a base can be found and checked against the record.
+
+pub mod render_commit;
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::template::{Answers, Manifest, OSORGANIC_VERSION, SourceRecord};
+use crate::template::{
+    Answers, Manifest, OSORGANIC_VERSION, SourceError, SourceKind, SourceRecord, SourceSpec,
+};
 
 /// The record's file name at the child's root.
 pub const RECORD_FILE: &str = ".osorganic.toml";
@@ -31,7 +37,7 @@ pub struct TemplateRecord {
     /// `embedded`, an absolute folder path, or a git URL or path.
     pub source: String,
     /// `embedded`, `path` or `git`.
-    pub kind: String,
+    pub kind: SourceKind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rev: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -76,13 +82,35 @@ impl ChildRecord {
                 name: manifest.template.name.clone(),
                 version: manifest.template.version.clone(),
                 source: origin.source.clone(),
-                kind: origin.kind.as_str().to_string(),
+                kind: origin.kind,
                 rev: origin.rev.clone(),
                 commit: origin.commit.clone(),
                 base: None,
             },
             answers: answers.recorded(),
         }
+    }
+
+    /// A fingerprint of what a pristine render depends on (template name, version, source commit, answers): the
+    /// render commit of this record carries it, so a candidate base can be checked without rendering it again.
+    pub fn render_fingerprint(&self) -> String {
+        let answers: std::collections::BTreeMap<&String, String> = self
+            .answers
+            .iter()
+            .map(|(name, value)| (name, value.to_string()))
+            .collect();
+        let mut text = format!(
+            "{}\n{}\n{}\n",
+            self.template.name,
+            self.template.version,
+            self.template.commit.as_deref().unwrap_or_default()
+        );
+        for (name, value) in answers {
+            text.push_str(&format!("{name} = {value}\n"));
+        }
+        git2::Oid::hash_object(git2::ObjectType::Blob, text.as_bytes())
+            .map(|id| id.to_string())
+            .unwrap_or_default()
     }
 
     /// Reads `child_root/.osorganic.toml`.
@@ -98,6 +126,7 @@ impl ChildRecord {
         Self::parse(&text).map_err(|message| RecordError::Invalid { path, message })
     }
 
+    /// Parses a record's text (from the working tree, or from a commit's blob).
     pub fn parse(text: &str) -> Result<Self, String> {
         toml::from_str(text).map_err(|error| error.message().to_string())
     }
@@ -115,6 +144,45 @@ impl ChildRecord {
         std::fs::write(&path, self.to_toml_string())
             .map_err(|error| RecordError::Unwritable { path, error })
     }
+}
+
+impl TemplateRecord {
+    /// The recorded source, to read the newest version from (`rev`: a tag, branch or commit of a git source).
+    pub fn source_spec(&self, rev: Option<&str>) -> Result<SourceSpec, SourceError> {
+        match self.kind {
+            SourceKind::Embedded => match rev {
+                Some(rev) => Err(SourceError::RefWithoutGit(rev.to_owned())),
+                None => Ok(SourceSpec::Embedded),
+            },
+            SourceKind::Git => Ok(SourceSpec::Git {
+                url: self.source.clone(),
+                rev: rev.map(str::to_owned),
+            }),
+            SourceKind::Path => SourceSpec::parse(&self.source, rev),
+        }
+    }
+
+    /// The recorded source at the recorded revision: where the recorded version can be rendered again.
+    pub fn pinned_source_spec(&self) -> Result<SourceSpec, SourceError> {
+        let rev = self.commit.as_deref().or(self.rev.as_deref());
+        match self.kind {
+            SourceKind::Git => self.source_spec(rev),
+            _ => self.source_spec(None),
+        }
+    }
+
+    /// True when the source is fetched over the network: a git URL that is not a folder or `file://` here.
+    pub fn is_remote(&self) -> bool {
+        self.kind == SourceKind::Git && is_remote_url(&self.source)
+    }
+}
+
+/// True for a git URL (`https://`, `ssh://`, `git@host:`) that is not a local path or `file://`.
+pub fn is_remote_url(source: &str) -> bool {
+    let path = std::path::Path::new(source);
+    let local = path.is_absolute() && path.exists();
+    let is_url = source.contains("://") || source.starts_with("git@");
+    is_url && !source.starts_with("file://") && !local
 }
 
 #[cfg(test)]
@@ -135,7 +203,7 @@ mod tests {
                 name: "child-template".to_string(),
                 version: "0.1.0".to_string(),
                 source: "embedded".to_string(),
-                kind: "embedded".to_string(),
+                kind: SourceKind::Embedded,
                 rev: None,
                 commit: None,
                 base: Some("a".repeat(40)),

@@ -1,0 +1,17 @@
+//! Bringing a child to a newer template version: the library behind `osorganic update`, doctor's drift check and the
+//! template-sync workflow (which runs the command).
+//!
+//! base = the pristine render the child last took ([`base`]), ours = the child's HEAD, theirs = the new version
+//! rendered with the child's answers and committed as a child of base ([`plan`]). [`merge`] computes the three-way
+//! result in memory; [`apply`] writes it: a merge commit when clean, git's own merge state otherwise, with what
+//! `--abort` needs kept by [`state`]. Nothing is written before the merge is computed.
+
+pub mod apply;
+pub mod base;
+pub mod child;
+pub mod merge;
+pub mod plan;
+pub mod state;
+
+pub use child::{dirty_files, open_child, read_record, tune_libgit2};
+pub use plan::{Standing, UpdateRequest, describe_move, standing};
