@@ -203,3 +203,19 @@ def test_a_folder_that_is_not_a_git_repository_is_walked(tmp_path: Path) -> None
     (tmp_path / "sub/found.py").write_text("needle = 1\n")
 
     assert [hit.path for hit in RepositoryIndex.build(tmp_path).search("needle")] == ["sub/found.py"]
+
+
+def test_tests_are_found_for_plural_and_compound_module_names(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "app/models.py").write_text("class Invoice:\n    pass\n")
+    (tmp_path / "app/cart_service.py").write_text("def checkout_invoice():\n    pass\n")
+    (tmp_path / "tests/test_models.py").write_text("from app import models\n\n\ndef test_invoice():\n    models.Invoice()\n")
+    (tmp_path / "tests/test_flow.py").write_text("import app.cart_service as service\n")
+    (tmp_path / "tests/test_mentions.py").write_text("# cart_service is covered elsewhere\n")
+    git(tmp_path, "init", "-q")
+    index = RepositoryIndex.build(tmp_path)
+
+    assert index.tests_for("app/models.py") == ["tests/test_models.py"]
+    assert index.tests_for("app/cart_service.py") == ["tests/test_flow.py", "tests/test_mentions.py"]
+    assert index.tests_for("tests/test_models.py") == []

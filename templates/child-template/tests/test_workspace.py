@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 import tracemalloc
 from pathlib import Path
@@ -215,3 +216,25 @@ def test_a_command_that_ignores_sigterm_is_killed_after_the_grace_period(tmp_pat
 
     assert result.timed_out and "survived" not in result.stdout
     assert time.monotonic() - started < 5
+
+
+class Interrupted(Exception):
+    pass
+
+
+def test_an_interrupted_run_kills_the_command_group_before_raising(tmp_path: Path) -> None:
+    pid_file = tmp_path / "child.pid"
+
+    def interrupt(signal_number: int, frame: object) -> None:
+        raise Interrupted
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 1.0)
+    try:
+        with pytest.raises(Interrupted):
+            make_workspace(tmp_path, timeout=60).run(f"sleep 1000 & echo $! > {pid_file}; sleep 1000")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+    assert wait_until_gone(int(pid_file.read_text()))

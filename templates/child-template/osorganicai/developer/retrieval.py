@@ -301,9 +301,12 @@ class RepositoryIndex:
         module = PurePosixPath(path)
         if module.suffix != ".py" or is_test_path(path) or module.stem == "__init__":
             return []
-        stem = module.stem.lower()
-        naming = sorted(test for test in self.postings.get(stem, {}) if is_test_path(test) and test != path)
-        naming += sorted(test for test in self.path_postings.get(stem, set()) if is_test_path(test) and test not in naming)
+        terms = identifier_terms(module.stem)
+        if not terms:
+            return []
+        name_term = terms[0]  # the whole name when compound (`cart_service`), else its stemmed word (`model`)
+        naming = sorted(test for test in self.postings.get(name_term, {}) if is_test_path(test) and test != path)
+        naming += sorted(test for test in self.path_postings.get(name_term, set()) if is_test_path(test) and test not in naming)
         importing = [test for test in naming if imports_module(self.root / test, module, self.max_file_bytes)]
         ordered = importing + [test for test in naming if test not in importing]
         return ordered[:MAP_TESTS_PER_FILE]

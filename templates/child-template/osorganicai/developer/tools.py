@@ -358,6 +358,8 @@ def parse_arguments(raw: str, definition: ToolDefinition) -> dict[str, Any]:
             f"the arguments of `{definition.name}` are not valid JSON ({error.msg} at character {error.pos}); "
             f"send one JSON object. {definition.usage()}"
         ) from None
+    except RecursionError:
+        raise ToolError(f"the arguments of `{definition.name}` nest too deeply. {definition.usage()}") from None
     if not isinstance(arguments, dict):
         raise ToolError(
             f"the arguments of `{definition.name}` must be a JSON object, not {type(arguments).__name__}. {definition.usage()}"

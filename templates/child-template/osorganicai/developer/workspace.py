@@ -244,7 +244,13 @@ class Workspace:
             StreamCapture(self.max_output_chars, self.max_output_chars),
             StreamCapture(self.max_output_chars, self.max_output_chars),
         )
-        timed_out = _pump(process, captures, deadline=started + timeout)
+        try:
+            timed_out = _pump(process, captures, deadline=started + timeout)
+        except BaseException:
+            # Interrupted (SIGINT, a stop request): the command's session would outlive us, so it goes first.
+            _signal_group(process.pid, signal.SIGKILL)
+            process.wait()
+            raise
         process.wait()
         duration = time.monotonic() - started
         return self._result(command, process.returncode, captures, timed_out, duration)
