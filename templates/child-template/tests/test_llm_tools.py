@@ -441,7 +441,8 @@ def checkout(tmp_path: Path, pytestconfig: pytest.Config) -> Path:
 
 def test_the_offline_developer_script_writes_a_module_and_test_that_pass_the_checks(checkout: Path) -> None:
     provider = OfflineProvider()
-    metadata = {"issue_number": 42, "issue_title": 'Add a "greeting" endpoint \\ with care', "slug": "Add greeting!"}
+    title = 'Add a "greeting" endpoint \\ with care, ' + "and a title far longer than any line of code should be " * 2
+    metadata = {"issue_number": 42, "issue_title": title, "slug": "Add greeting!"}
     conversation: list[Turn] = [ChatMessage("user", "Implement issue #42.")]
     commands: list[str] = []
     for _ in range(4):
@@ -468,6 +469,10 @@ def test_the_offline_developer_script_writes_a_module_and_test_that_pass_the_che
     assert lint.returncode == 0, lint.stdout + lint.stderr
     formatting = run([sys.executable, "-m", "ruff", "format", "--check", *files], checkout)
     assert formatting.returncode == 0, formatting.stdout + formatting.stderr
+    for lines in ("79", "88"):  # whatever line length a child chooses
+        for command in (["check", "--select", "E,F,I,W"], ["format", "--check"]):
+            strict = run([sys.executable, "-m", "ruff", *command, "--isolated", "--line-length", lines, *files], checkout)
+            assert strict.returncode == 0, strict.stdout + strict.stderr
     tests = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test)], checkout)
     assert tests.returncode == 0 and "1 passed" in tests.stdout, tests.stdout + tests.stderr
 

@@ -94,6 +94,11 @@ class OfflineProvider:
         )
 
 
+# Short enough that every line written stays under 80 characters, whatever the child's line length.
+TITLE_CHARS = 50
+SLUG_CHARS = 20
+
+
 @dataclass(frozen=True)
 class Scaffold:
     """The module and test the offline Developer writes for an issue."""
@@ -105,8 +110,8 @@ class Scaffold:
     @classmethod
     def for_issue(cls, meta: dict[str, object]) -> Scaffold:
         number = _int(meta.get("issue_number"))
-        slug = re.sub(r"[^a-z0-9]+", "_", str(meta.get("slug", "change")).lower()).strip("_")[:40].strip("_") or "change"
-        title = " ".join(str(meta.get("issue_title", "")).split()).replace('"', "'").replace("\\", "/")[:80].strip()
+        slug = re.sub(r"[^a-z0-9]+", "_", str(meta.get("slug", "change")).lower()).strip("_")[:SLUG_CHARS].strip("_") or "change"
+        title = " ".join(str(meta.get("issue_title", "")).split()).replace('"', "'").replace("\\", "/")[:TITLE_CHARS].strip()
         return cls(number, title, f"issue_{number}_{slug}")
 
     @property
@@ -125,7 +130,8 @@ class Scaffold:
     def source(self) -> str:
         return (
             f'"""Issue #{self.number}: {self.title}\n\n'
-            f'Written by the {OFFLINE_LABEL}: a placeholder for a person to replace.\n"""\n\n'
+            "A placeholder for a person to replace, written by the\n"
+            f'{OFFLINE_LABEL}.\n"""\n\n'
             f"ISSUE_NUMBER = {self.number}\n\n\n"
             "def describe() -> str:\n"
             f'    return "issue #{self.number}: {self.title}"\n'
