@@ -162,7 +162,6 @@ class ProductOwnerAgent(BaseAgent):
             self.repository,
             issue_number,
             "The Product Owner agent could not analyse this issue "
-            f"({error.__class__.__name__}: {reason[:300]}). A maintainer can re-run the agent workflow."
-            + self.provider_footer(),
+            f"({error.__class__.__name__}: {reason[:300]}). A maintainer can re-run the agent workflow." + self.provider_footer(),
         )
         return ProductOwnerResult("failed", reason)
