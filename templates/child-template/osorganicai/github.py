@@ -7,6 +7,7 @@ installation token is minted on demand and cached until shortly before it expire
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,11 +24,12 @@ WRITE_PERMISSIONS = frozenset({"admin", "maintain", "write", "triage"})
 
 
 class GitHubError(RuntimeError):
-    """GitHub answered with an error status."""
+    """GitHub answered with an error status; `message` is GitHub's own (with its `errors[].message`)."""
 
     def __init__(self, status: int, method: str, path: str, message: str) -> None:
         self.status = status
         self.path = path
+        self.message = message
         super().__init__(f"GitHub {method} {path} failed with {status}: {message}")
 
 
@@ -110,6 +112,23 @@ def auth_from_settings(settings: Settings) -> TokenAuth | AppAuth:
 class PullRequest:
     number: int
     url: str
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    """One entry of a git tree as the Git data API shows it."""
+
+    path: str
+    mode: str  # 100644, 100755, 120000 (symlink), 160000 (submodule), 040000 (tree)
+    type: str  # blob, tree or commit
+    sha: str
+
+
+@dataclass(frozen=True)
+class IssueComment:
+    id: int
+    body: str
+    author_login: str | None
 
 
 class GitHubClient:
@@ -214,9 +233,7 @@ class GitHubClient:
     def list_comments(self, repository: str, number: int, max_pages: int = 5) -> list[dict[str, Any]]:
         comments: list[dict[str, Any]] = []
         for page in range(1, max_pages + 1):
-            batch = self._json(
-                "GET", f"/repos/{repository}/issues/{number}/comments", params={"per_page": 100, "page": page}
-            )
+            batch = self._json("GET", f"/repos/{repository}/issues/{number}/comments", params={"per_page": 100, "page": page})
             comments.extend(batch)
             if len(batch) < 100:
                 break
@@ -230,16 +247,12 @@ class GitHubClient:
 
     def remove_label(self, repository: str, number: int, label: str) -> bool:
         """Remove a label; False when the issue did not carry it."""
-        response = self.raw_request(
-            "DELETE", f"/repos/{repository}/issues/{number}/labels/{quote(label, safe='')}", allow=(404,)
-        )
+        response = self.raw_request("DELETE", f"/repos/{repository}/issues/{number}/labels/{quote(label, safe='')}", allow=(404,))
         return response.status_code != 404
 
     def collaborator_permission(self, repository: str, login: str) -> str | None:
         """The user's permission (admin, maintain, write, triage, read), None if not a collaborator."""
-        response = self.raw_request(
-            "GET", f"/repos/{repository}/collaborators/{quote(login, safe='')}/permission", allow=(404,)
-        )
+        response = self.raw_request("GET", f"/repos/{repository}/collaborators/{quote(login, safe='')}/permission", allow=(404,))
         if response.status_code == 404:
             return None
         data = response.json()
@@ -257,9 +270,7 @@ class GitHubClient:
         return self._json("GET", f"/repos/{repository}")
 
     def branch_sha(self, repository: str, branch: str) -> str | None:
-        response = self.raw_request(
-            "GET", f"/repos/{repository}/git/ref/heads/{quote(branch, safe='/')}", allow=(404,)
-        )
+        response = self.raw_request("GET", f"/repos/{repository}/git/ref/heads/{quote(branch, safe='/')}", allow=(404,))
         if response.status_code == 404:
             return None
         return response.json()["object"]["sha"]
@@ -317,16 +328,12 @@ class GitHubClient:
 
     def find_open_pull(self, repository: str, head_branch: str) -> PullRequest | None:
         owner = repository.split("/", 1)[0]
-        pulls = self._json(
-            "GET", f"/repos/{repository}/pulls", params={"head": f"{owner}:{head_branch}", "state": "open"}
-        )
+        pulls = self._json("GET", f"/repos/{repository}/pulls", params={"head": f"{owner}:{head_branch}", "state": "open"})
         if pulls:
             return PullRequest(number=pulls[0]["number"], url=pulls[0]["html_url"])
         return None
 
-    def create_pull(
-        self, repository: str, *, head: str, base: str, title: str, body: str, draft: bool = True
-    ) -> PullRequest:
+    def create_pull(self, repository: str, *, head: str, base: str, title: str, body: str, draft: bool = True) -> PullRequest:
         data = self._json(
             "POST",
             f"/repos/{repository}/pulls",
@@ -334,12 +341,111 @@ class GitHubClient:
         )
         return PullRequest(number=data["number"], url=data["html_url"])
 
+    def update_pull(self, repository: str, number: int, *, title: str, body: str) -> PullRequest:
+        data = self._json("PATCH", f"/repos/{repository}/pulls/{number}", json={"title": title, "body": body})
+        return PullRequest(number=data["number"], url=data["html_url"])
+
+    # -- issue comments, edited in place -------------------------------------------------------
+    def issue_comments(self, repository: str, number: int, max_pages: int = 10) -> list[IssueComment]:
+        return [
+            IssueComment(
+                id=int(comment["id"]),
+                body=comment.get("body") or "",
+                author_login=(comment.get("user") or {}).get("login"),
+            )
+            for comment in self.list_comments(repository, number, max_pages=max_pages)
+        ]
+
+    def update_comment(self, repository: str, comment_id: int, body: str) -> dict[str, Any]:
+        return self._json("PATCH", f"/repos/{repository}/issues/comments/{comment_id}", json={"body": body})
+
+    # -- git data: refs, commits, trees, blobs ---------------------------------------------------
+    def matching_branches(self, repository: str, prefix: str) -> dict[str, str]:
+        """Branches whose name starts with `prefix`, mapped to their head sha."""
+        refs = self._json("GET", f"/repos/{repository}/git/matching-refs/heads/{quote(prefix, safe='/')}")
+        return {
+            ref["ref"].removeprefix("refs/heads/"): ref["object"]["sha"]
+            for ref in refs or []
+            if ref.get("ref", "").startswith("refs/heads/")
+        }
+
+    def update_branch(self, repository: str, branch: str, sha: str) -> None:
+        """Move `branch` to `sha`, only as a fast-forward (GitHub answers 422 otherwise)."""
+        self._json(
+            "PATCH",
+            f"/repos/{repository}/git/refs/heads/{quote(branch, safe='/')}",
+            json={"sha": sha, "force": False},
+        )
+
+    def get_commit(self, repository: str, sha: str) -> dict[str, Any]:
+        return self._json("GET", f"/repos/{repository}/git/commits/{sha}")
+
+    def commit_tree_sha(self, repository: str, sha: str) -> str:
+        return self.get_commit(repository, sha)["tree"]["sha"]
+
+    def compare_status(self, repository: str, base: str, head: str) -> str:
+        """How `head` relates to `base`: identical, ahead, behind or diverged."""
+        data = self._json("GET", f"/repos/{repository}/compare/{base}...{head}", params={"per_page": 1})
+        return str(data["status"])
+
+    def tree_entries(self, repository: str, tree_sha: str, *, recursive: bool = True) -> tuple[list[TreeEntry], bool]:
+        """The entries of a tree and whether GitHub truncated the list (too large for one answer)."""
+        params = {"recursive": "1"} if recursive else None
+        data = self._json("GET", f"/repos/{repository}/git/trees/{tree_sha}", params=params)
+        entries = [
+            TreeEntry(path=entry["path"], mode=entry["mode"], type=entry["type"], sha=entry["sha"])
+            for entry in data.get("tree", [])
+        ]
+        return entries, bool(data.get("truncated"))
+
+    def get_blob(self, repository: str, sha: str) -> bytes:
+        data = self._json("GET", f"/repos/{repository}/git/blobs/{sha}")
+        if data.get("encoding") == "base64":
+            return base64.b64decode(data.get("content") or "")
+        return (data.get("content") or "").encode("utf-8")
+
+    def create_blob(self, repository: str, content: bytes) -> str:
+        data = self._json(
+            "POST",
+            f"/repos/{repository}/git/blobs",
+            json={"content": base64.b64encode(content).decode("ascii"), "encoding": "base64"},
+        )
+        return data["sha"]
+
+    def create_tree(self, repository: str, base_tree: str | None, entries: list[dict[str, Any]]) -> str:
+        """A new tree: `base_tree` with `entries` ({path, mode, type, sha}; sha None deletes the path)."""
+        body: dict[str, Any] = {"tree": entries}
+        if base_tree is not None:
+            body["base_tree"] = base_tree
+        return self._json("POST", f"/repos/{repository}/git/trees", json=body)["sha"]
+
+    def create_commit(self, repository: str, *, message: str, tree: str, parents: list[str]) -> str:
+        data = self._json("POST", f"/repos/{repository}/git/commits", json={"message": message, "tree": tree, "parents": parents})
+        return data["sha"]
+
 
 def _error_message(response: httpx.Response) -> str:
+    """GitHub's `message`, followed by each `errors[].message` (or code and field) it gives."""
     try:
         data = response.json()
     except ValueError:
         return response.text[:200] or response.reason_phrase
-    if isinstance(data, dict):
-        return str(data.get("message") or data)[:300]
-    return str(data)[:300]
+    if not isinstance(data, dict):
+        return str(data)[:300]
+    message = str(data.get("message") or "").strip()
+    details = [_error_detail(item) for item in data.get("errors") or []]
+    details = [detail for detail in details if detail and detail != message]
+    if details:
+        message = f"{message}: {'; '.join(details)}" if message else "; ".join(details)
+    return (message or str(data))[:600]
+
+
+def _error_detail(item: Any) -> str:
+    if isinstance(item, str):
+        return item
+    if not isinstance(item, dict):
+        return ""
+    if item.get("message"):
+        return str(item["message"])
+    parts = [str(item[key]) for key in ("resource", "field", "code") if item.get(key)]
+    return " ".join(parts)
