@@ -167,8 +167,15 @@ class Store:
                 returning id
                 """,
                 (
-                    delivery_id, event, action, repository, issue_number, sender_login,
-                    _payload_text(payload), outcome, outcome_detail,
+                    delivery_id,
+                    event,
+                    action,
+                    repository,
+                    issue_number,
+                    sender_login,
+                    _payload_text(payload),
+                    outcome,
+                    outcome_detail,
                 ),
             )
             row = cursor.fetchone()
@@ -391,21 +398,55 @@ class Store:
         input_tokens: int = 0,
         output_tokens: int = 0,
         cost_usd: float = 0.0,
+        proposal_status: str | None = None,
+        base_commit: str | None = None,
+        checks: list[dict[str, Any]] | None = None,
+        check_rounds: int = 0,
+        steps: int = 0,
+        minutes: float = 0.0,
+        budget_exhausted: str | None = None,
+        budget_remaining: str | None = None,
+        detail: str | None = None,
     ) -> int:
+        """One Developer run's outcome. Publishing a proposal also records the proposal's status, its
+        base commit, the checks and the budgets used (steps, minutes, which budget ran out)."""
         with self.transaction() as cursor:
             cursor.execute(
                 """
                 insert into public.code_generations
                   (job_id, repository, issue_number, status, branch, commit_sha, pull_request_number,
                    pull_request_url, files, rejection_reasons, provider, model, input_tokens,
-                   output_tokens, cost_usd)
-                values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                   output_tokens, cost_usd, proposal_status, base_commit, checks, check_rounds, steps,
+                   minutes, budget_exhausted, budget_remaining, detail)
+                values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
+                        %s, %s, %s, %s, %s, %s, %s, %s, %s)
                 returning id
                 """,
                 (
-                    job_id, repository, issue_number, status, branch, commit_sha, pull_request_number,
-                    pull_request_url, Jsonb(files or []), Jsonb(rejection_reasons or []), provider, model,
-                    input_tokens, output_tokens, cost_usd,
+                    job_id,
+                    repository,
+                    issue_number,
+                    status,
+                    branch,
+                    commit_sha,
+                    pull_request_number,
+                    pull_request_url,
+                    Jsonb(files or []),
+                    Jsonb(rejection_reasons or []),
+                    provider,
+                    model,
+                    input_tokens,
+                    output_tokens,
+                    cost_usd,
+                    proposal_status,
+                    base_commit,
+                    Jsonb(_strip_nul(checks or [])),
+                    check_rounds,
+                    steps,
+                    minutes,
+                    budget_exhausted,
+                    budget_remaining and _strip_nul(budget_remaining)[:5000],
+                    detail and _strip_nul(detail)[:5000],
                 ),
             )
             row = cursor.fetchone()
