@@ -1,0 +1,287 @@
+"""`publish`: the only step that writes to GitHub for a Developer run. It reads a proposal folder,
+validates it, applies the patch to the issue's branch through the Git data API (fast-forward only,
+never over a person's commit), opens or updates the pull request, keeps one status comment on the
+issue, and records what happened.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..db import Store, StoreError
+from ..github import GitHubClient, GitHubError, PullRequest
+from ..labels import same_login
+from ..proposal import Proposal, ProposalError
+from . import messages
+from .apply import FileChange, ScratchRepository, apply_patch
+from .patch_rules import (
+    PublishConflict,
+    PublishPolicy,
+    PublishRefused,
+    check_paths,
+    read_patch,
+    read_proposal_folder,
+    touched_paths,
+)
+
+logger = logging.getLogger(__name__)
+
+EXIT_BAD_PROPOSAL = 2
+EXIT_CODES = {"published": 0, "commented": 0, "refused": 1, "conflict": 1}
+BRANCH_NAME = re.compile(r"^[A-Za-z0-9._/-]+$")
+DRAFT_NOTE = (
+    "Opened as a ready pull request because this repository's plan does not support draft pull requests: "
+    "treat it as a draft until a person has reviewed it."
+)
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    outcome: str  # "published" | "commented" | "refused" | "conflict"
+    detail: str
+    branch: str | None = None
+    commit_sha: str | None = None
+    pull_request_number: int | None = None
+    pull_request_url: str | None = None
+
+
+def exit_code(result: PublishResult) -> int:
+    """0 when published or commented, 1 when refused or in conflict (2 is for a bad folder: ProposalError)."""
+    return EXIT_CODES.get(result.outcome, 1)
+
+
+def publish(
+    folder: Path,
+    *,
+    repository: str,
+    github: GitHubClient,
+    store: Store | None,
+    policy: PublishPolicy,
+    bot_login: str | None,
+) -> PublishResult:
+    """Publish the proposal in `folder`. Raises ProposalError when the folder cannot be read (exit 2)."""
+    proposal_folder = read_proposal_folder(folder, repository)
+    publication = Publication(proposal_folder.proposal, repository, github, store, bot_login)
+    try:
+        patch = read_patch(proposal_folder, policy)
+        paths = touched_paths(patch) if patch else []
+        check_paths(paths, policy)
+        return publication.publish(patch, paths)
+    except PublishRefused as refusal:
+        return publication.refuse(str(refusal))
+    except PublishConflict as conflict:
+        return publication.conflict(str(conflict), conflict.paths)
+    except Exception as error:
+        publication.record_failure(f"{error.__class__.__name__}: {error}")
+        raise
+
+
+class Publication:
+    """One proposal on its way to GitHub: each step is a method, the outcome is recorded once."""
+
+    def __init__(
+        self, proposal: Proposal, repository: str, github: GitHubClient, store: Store | None, bot_login: str | None
+    ) -> None:
+        self.proposal = proposal
+        self.repository = repository
+        self.github = github
+        self.store = store
+        self.bot_login = bot_login
+        self.issue = proposal.issue
+        self.job_id = _job_id(proposal)
+
+    # -- the steps --------------------------------------------------------------------------
+    def publish(self, patch: bytes, paths: list[str]) -> PublishResult:
+        if not patch:
+            return self.comment_only("the run proposes no change, so no pull request was opened.")
+        branch, head, branch_exists = self.find_branch()
+        with tempfile.TemporaryDirectory(prefix="osorganic-publish-") as scratch_dir:
+            scratch = ScratchRepository(Path(scratch_dir) / "repository")
+            changes = apply_patch(
+                self.github, self.repository, scratch, patch, paths, head=head, base_commit=self.proposal.base_commit
+            )
+        if not changes:
+            return self.comment_only(f"the patch changes nothing on `{branch}`, so nothing was committed.")
+        commit_sha = self.write_commit(branch, head, branch_exists, changes)
+        files = [change.path for change in changes]
+        pull = self.open_or_update_pull(branch, files)
+        headline = f"pushed {commit_sha[:12]} to `{branch}`; pull request #{pull.number}: {pull.url}"
+        self.upsert_status_comment(messages.status_comment(self.proposal, headline))
+        result = PublishResult("published", headline, branch, commit_sha, pull.number, pull.url)
+        return self.record(result, files)
+
+    def find_branch(self) -> tuple[str, str, bool]:
+        """(branch, its head, whether it exists): the issue's `feature/issue-N-*` branch, else the proposal's."""
+        prefix = f"feature/issue-{self.issue}-"
+        wanted = self.proposal.branch
+        if not wanted.startswith(prefix) or not BRANCH_NAME.match(wanted) or ".." in wanted or wanted.endswith((".lock", "/")):
+            raise PublishRefused(f"the proposal's branch `{wanted}` is not a `{prefix}...` branch name")
+        branches = self.github.matching_branches(self.repository, prefix)
+        if not branches:
+            return wanted, self.proposal.base_commit, False
+        branch = wanted if wanted in branches else sorted(branches)[0]
+        head = branches[branch]
+        if head != self.proposal.base_commit:
+            status = self.github.compare_status(self.repository, self.proposal.base_commit, head)
+            if status not in ("ahead", "identical"):
+                raise PublishConflict(
+                    f"the branch `{branch}` is at {head[:12]}, which does not build on the run's base commit "
+                    f"{self.proposal.base_commit[:12]} (it was rebased or force-pushed meanwhile)"
+                )
+        return branch, head, True
+
+    def write_commit(self, branch: str, head: str, branch_exists: bool, changes: list[FileChange]) -> str:
+        """Blobs, a tree on the head's tree, a commit on the head, then the ref (created or fast-forwarded)."""
+        entries: list[dict[str, Any]] = []
+        for change in changes:
+            if change.new is None or change.content is None:
+                mode = change.old.mode if change.old else "100644"
+                entries.append({"path": change.path, "mode": mode, "type": "blob", "sha": None})
+                continue
+            sha = self.github.create_blob(self.repository, change.content)
+            if sha != change.new.sha:
+                raise RuntimeError(f"GitHub stored `{change.path}` as blob {sha}, expected {change.new.sha}")
+            entries.append({"path": change.path, "mode": change.new.mode, "type": "blob", "sha": sha})
+        tree = self.github.create_tree(self.repository, self.github.commit_tree_sha(self.repository, head), entries)
+        commit = self.github.create_commit(
+            self.repository, message=messages.commit_message(self.proposal), tree=tree, parents=[head]
+        )
+        try:
+            if branch_exists:
+                self.github.update_branch(self.repository, branch, commit)
+            else:
+                self.github.create_branch(self.repository, branch, commit)
+        except GitHubError as error:
+            if error.status != 422:
+                raise
+            raise PublishConflict(
+                f"the branch `{branch}` moved while publishing (GitHub: {error.message}); nothing was overwritten"
+            ) from error
+        return commit
+
+    def open_or_update_pull(self, branch: str, files: list[str]) -> PullRequest:
+        title = messages.pull_title(self.proposal)
+        existing = self.github.find_open_pull(self.repository, branch)
+        if existing is not None:
+            body = messages.pull_body(self.proposal, files)
+            return self.github.update_pull(self.repository, existing.number, title=title, body=body)
+        base = self.github.get_repository(self.repository).get("default_branch") or self.proposal.default_branch
+        try:
+            return self.github.create_pull(
+                self.repository, head=branch, base=base, title=title, body=messages.pull_body(self.proposal, files)
+            )
+        except GitHubError as error:
+            if error.status != 422 or "draft" not in error.message.lower():
+                raise
+        body = messages.pull_body(self.proposal, files, draft_note=DRAFT_NOTE)
+        return self.github.create_pull(self.repository, head=branch, base=base, title=title, body=body, draft=False)
+
+    def upsert_status_comment(self, body: str) -> int:
+        """Edit this issue's status comment (found by its marker, written by the bot) or create it."""
+        marker = messages.status_marker(self.issue)
+        for comment in self.github.issue_comments(self.repository, self.issue):
+            if marker in comment.body and (self.bot_login is None or same_login(comment.author_login, self.bot_login)):
+                self.github.update_comment(self.repository, comment.id, body)
+                return comment.id
+        return int(self.github.create_comment(self.repository, self.issue, body)["id"])
+
+    # -- outcomes -----------------------------------------------------------------------------
+    def comment_only(self, reason: str) -> PublishResult:
+        self.upsert_status_comment(messages.status_comment(self.proposal, reason))
+        return self.record(PublishResult("commented", reason), [])
+
+    def refuse(self, reason: str) -> PublishResult:
+        details = f"Nothing was published: {reason}."
+        self.upsert_status_comment(messages.status_comment(self.proposal, "the proposed change was refused.", details))
+        return self.record(PublishResult("refused", reason), [])
+
+    def conflict(self, reason: str, paths: tuple[str, ...]) -> PublishResult:
+        files = "".join(f"\n- `{path}`" for path in paths)
+        details = f"Nothing was published: {reason}." + (f"\n\nConflicting files:{files}" if files else "")
+        details += "\n\n" + messages.RERUN_HINT
+        self.upsert_status_comment(messages.status_comment(self.proposal, "the change conflicts with the branch.", details))
+        return self.record(PublishResult("conflict", reason), list(paths))
+
+    # -- recording ------------------------------------------------------------------------------
+    def record(self, result: PublishResult, files: list[str]) -> PublishResult:
+        if self.store is None:
+            return result
+        try:
+            self._record(result.outcome, result.detail, files, result)
+        except StoreError as error:
+            logger.warning("publishing #%s: %s (the outcome was %s)", self.issue, error, result.outcome)
+        return result
+
+    def record_failure(self, error: str) -> None:
+        if self.store is None:
+            return
+        try:
+            self._record("failed", error, [], None)
+        except StoreError as store_error:
+            logger.warning("publishing #%s failed (%s) and could not be recorded: %s", self.issue, error, store_error)
+
+    def _record(self, outcome: str, detail: str, files: list[str], result: PublishResult | None) -> None:
+        if self.store is None:
+            return
+        proposal = self.proposal
+        job_id = self.job_id if self.job_id and self.store.get_job(self.job_id) else None
+        usage = proposal.usage
+        self.store.record_code_generation(
+            repository=self.repository,
+            issue_number=self.issue,
+            status=outcome,
+            job_id=job_id,
+            branch=result.branch if result else None,
+            commit_sha=result.commit_sha if result else None,
+            pull_request_number=result.pull_request_number if result else None,
+            pull_request_url=result.pull_request_url if result else None,
+            files=files,
+            rejection_reasons=[detail[:1000]] if outcome in ("refused", "conflict", "failed") else [],
+            provider=usage.provider,
+            model=usage.model,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cost_usd=usage.cost_usd,
+            proposal_status=proposal.status,
+            base_commit=proposal.base_commit,
+            checks=[check.model_dump() for check in proposal.checks],
+            check_rounds=proposal.check_rounds,
+            steps=usage.steps,
+            minutes=usage.minutes,
+            budget_exhausted=proposal.budget_exhausted,
+            budget_remaining=proposal.remaining or None,
+            detail=detail,
+        )
+        self.store.log_action(
+            agent="developer",
+            action_type=f"publish_{outcome}",
+            payload={
+                "detail": detail[:2000],
+                "branch": result.branch if result else None,
+                "commit": result.commit_sha if result else None,
+                "pull_request": result.pull_request_number if result else None,
+                "files": files[:200],
+                "proposal_status": proposal.status,
+            },
+            repository=self.repository,
+            issue_number=self.issue,
+            job_id=job_id,
+        )
+        if job_id is not None:
+            succeeded = outcome in ("published", "commented")
+            self.store.finish_job(job_id, succeeded=succeeded, error=None if succeeded else detail)
+
+
+def _job_id(proposal: Proposal) -> uuid.UUID | None:
+    if proposal.job_id is None:
+        return None
+    try:
+        return uuid.UUID(proposal.job_id)
+    except ValueError as error:
+        raise ProposalError(f"`proposal.json`: job_id {proposal.job_id!r} is not a UUID") from error
