@@ -1,5 +1,15 @@
-//! Finding the base of an update: the pristine render the child last took. The record names it; the template ref
-//! and the child's history are the fallbacks; an old or hand-made child gets it rebuilt from the recorded version.
+//! Finding the base of an update: the render of the template version and answers `.osorganic.toml` records, never
+//! an older one. Each candidate is checked against the record before it is taken:
+//!
+//! 1. the commit the record names as `base` (a render commit of the recorded template and version);
+//! 2. `refs/osorganic/template`, and then the newest render commit of the child's history, each only when its
+//!    `Osorganic-Render` fingerprint is the record's (or, made before fingerprints, its version is the recorded one);
+//! 3. else the recorded version is rendered again with the recorded answers, from the recorded source at the
+//!    recorded commit, or from `--from` when given. This is what a fresh clone (which has no
+//!    `refs/osorganic/template`) or a child whose update was squash- or rebase-merged (whose history holds only
+//!    older renders) gets.
+//!
+//! When none of these can be had, the error says what is missing and how to get it.
 
 use anyhow::{Context, Result, bail};
 use git2::{Commit, Oid, Repository};
@@ -10,27 +20,40 @@ use crate::record::{ChildRecord, RECORD_FILE};
 use crate::template::answers::{self, AnswerLayer, Unanswered};
 use crate::template::name::ChildName;
 use crate::template::render::render;
-use crate::template::source;
+use crate::template::source::{self, SourceSpec};
+
+/// Where a base that must be rendered again is read from.
+pub struct RebuildSource {
+    pub spec: SourceSpec,
+    /// How the user named it, for messages.
+    pub name: String,
+}
 
 pub fn find_or_rebuild<'repo>(
     repo: &'repo Repository,
     record: &ChildRecord,
     head: &Commit<'_>,
     child_name: &ChildName,
+    rebuild_from: RebuildSource,
 ) -> Result<Commit<'repo>> {
-    if let Some(base) = recorded(repo, record)
-        .or_else(|| template_ref(repo))
-        .or_else(|| in_history(repo, head))
-    {
-        return Ok(base);
+    let found = recorded(repo, record)
+        .or_else(|| template_ref(repo).filter(|commit| renders_record(commit, record)))
+        .or_else(|| in_history(repo, head, record));
+    match found {
+        Some(base) => Ok(base),
+        None => rebuild(repo, record, child_name, rebuild_from),
     }
-    rebuild(repo, record, child_name)
 }
 
-/// The commit `.osorganic.toml` names as `base`, when this clone has it.
+/// The commit `.osorganic.toml` names as `base`, when this clone has it and it renders the recorded template and
+/// version.
 fn recorded<'repo>(repo: &'repo Repository, record: &ChildRecord) -> Option<Commit<'repo>> {
     let id = Oid::from_str(record.template.base.as_deref()?).ok()?;
-    repo.find_commit(id).ok()
+    let commit = repo.find_commit(id).ok()?;
+    let stamp = RenderStamp::parse(commit.message().ok()?)?;
+    let same_version =
+        stamp.template_name == record.template.name && stamp.version == record.template.version;
+    (same_version && holds_no_record(&commit)).then_some(commit)
 }
 
 fn template_ref(repo: &Repository) -> Option<Commit<'_>> {
@@ -40,21 +63,33 @@ fn template_ref(repo: &Repository) -> Option<Commit<'_>> {
         .ok()
 }
 
-/// The newest commit of HEAD's history made by osorganic as a render: no record in its tree, message
-/// `osorganic: render ...`.
-fn in_history<'repo>(repo: &'repo Repository, head: &Commit<'_>) -> Option<Commit<'repo>> {
+/// The newest render commit of HEAD's history that renders the record.
+fn in_history<'repo>(
+    repo: &'repo Repository,
+    head: &Commit<'_>,
+    record: &ChildRecord,
+) -> Option<Commit<'repo>> {
     let mut walk = repo.revwalk().ok()?;
     walk.push(head.id()).ok()?;
     walk.filter_map(Result::ok)
         .filter_map(|id| repo.find_commit(id).ok())
-        .find(|commit| {
-            commit
-                .message()
-                .is_ok_and(|message| RenderStamp::parse(message).is_some())
-                && commit
-                    .tree()
-                    .is_ok_and(|tree| tree.get_name(RECORD_FILE).is_none())
-        })
+        .find(|commit| renders_record(commit, record))
+}
+
+/// A render commit (named by the protocol, without a record in its tree) of exactly what the record describes.
+fn renders_record(commit: &Commit<'_>, record: &ChildRecord) -> bool {
+    commit
+        .message()
+        .ok()
+        .and_then(RenderStamp::parse)
+        .is_some_and(|stamp| stamp.matches(record))
+        && holds_no_record(commit)
+}
+
+fn holds_no_record(commit: &Commit<'_>) -> bool {
+    commit
+        .tree()
+        .is_ok_and(|tree| tree.get_name(RECORD_FILE).is_none())
 }
 
 /// Renders the recorded version with the recorded answers and commits it without parents.
@@ -62,25 +97,29 @@ fn rebuild<'repo>(
     repo: &'repo Repository,
     record: &ChildRecord,
     child_name: &ChildName,
+    from: RebuildSource,
 ) -> Result<Commit<'repo>> {
     let template = &record.template;
-    let spec = template.pinned_source_spec().with_context(|| {
+    let missing = format!(
+        "no render of {} {} to merge from: this clone has no `base` commit the record names, no `{TEMPLATE_REF}` \
+         and no render commit of that version in its history",
+        template.name, template.version
+    );
+    let source = source::load(&from.spec).with_context(|| {
         format!(
-            "no base to merge from, and the recorded source `{}` cannot be read",
-            template.source
+            "{missing}, and `{}` cannot be loaded to render it again\nhint: pass `--from` a folder or git source \
+             that holds version {}",
+            from.name, template.version
         )
     })?;
-    let source = source::load(&spec).with_context(|| {
-        format!("no base to merge from (no `base` commit, no `{TEMPLATE_REF}`), and the recorded source cannot be loaded")
-    })?;
-    if source.manifest.template.version != template.version {
+    let found = &source.manifest.template;
+    if found.name != template.name || found.version != template.version {
         bail!(
-            "no base to merge from: `{RECORD_FILE}` names no base commit this clone has, `{TEMPLATE_REF}` is missing, \
-             no render commit is in the history, and the source `{}` is at version {}, not the recorded {}, so the \
-             base cannot be rebuilt\nhint: pass `--from` a source at version {}",
-            template.source,
-            source.manifest.template.version,
-            template.version,
+            "{missing}, and `{}` holds {} {}, so it cannot be rendered again\nhint: pass `--from` a folder or git \
+             source that holds version {} (with `--from template`, the commit the record names is used)",
+            from.name,
+            found.name,
+            found.version,
             template.version
         );
     }

@@ -113,7 +113,13 @@ pub fn compare<'repo, 'odb>(
     let child_name =
         ChildName::parse(&record.name).map_err(|error| anyhow::anyhow!("{error:?}"))?;
     // A rebuilt base is written as usual: a finished update makes it part of the child's history.
-    let base = base::find_or_rebuild(repo, record, &head, &child_name)?;
+    let base = base::find_or_rebuild(
+        repo,
+        record,
+        &head,
+        &child_name,
+        rebuild_source(request, record)?,
+    )?;
     // From here on new objects stay in memory.
     let pending = git::PendingObjects::start(odb)?;
     let new = render_new(repo, request, record, &child_name, &base.tree()?)?;
@@ -207,6 +213,34 @@ fn source_spec(request: &UpdateRequest, record: &ChildRecord) -> Result<SourceSp
                 record.template.source
             )
         })?,
+    })
+}
+
+/// Where the recorded version is rendered again when no stored render of it is found: `--from` at the recorded
+/// commit when it is a git source, else the recorded source at the recorded commit.
+fn rebuild_source(request: &UpdateRequest, record: &ChildRecord) -> Result<base::RebuildSource> {
+    let Some(from) = request.from.as_deref() else {
+        let spec = record.template.pinned_source_spec().with_context(|| {
+            format!(
+                "cannot read the recorded template source `{}`",
+                record.template.source
+            )
+        })?;
+        return Ok(base::RebuildSource {
+            spec,
+            name: record.template.source.clone(),
+        });
+    };
+    let spec = match source_spec(request, record)? {
+        SourceSpec::Git { url, rev } => SourceSpec::Git {
+            url,
+            rev: record.template.commit.clone().or(rev),
+        },
+        other => other,
+    };
+    Ok(base::RebuildSource {
+        spec,
+        name: from.to_owned(),
     })
 }
 

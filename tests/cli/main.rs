@@ -9,5 +9,6 @@ mod spawn_templates;
 mod support;
 mod template_sync;
 mod update;
+mod update_base;
 mod update_env;
 mod update_rebuild;
