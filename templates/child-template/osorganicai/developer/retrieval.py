@@ -51,22 +51,29 @@ STOP_WORDS = frozenset(
 )
 
 
+@lru_cache(maxsize=100_000)
 def stem(word: str) -> str:
     """A light English stemmer, so `discounts`, `discounted` and `discounting` all meet `discount`."""
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 5 and word.endswith("ied"):
+    if word[-1] not in "sdg" or word.endswith(("ss", "us", "is")):
+        return word
+    if len(word) > 4 and word.endswith(("ies", "ied")):
         return word[:-3] + "y"
     for suffix in ("ing", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4 and not word.endswith(("ss", "us", "is")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)]
     return word
+
+
+def _word_parts(piece: str) -> list[str]:
+    if piece.islower() or piece.isupper() or piece.isdigit():
+        return [piece] if piece else []
+    return _CAMEL_PART.findall(piece)
 
 
 @lru_cache(maxsize=200_000)
 def identifier_terms(identifier: str) -> tuple[str, ...]:
     """An identifier's index terms: itself lowercased when compound, then its stemmed parts; stop words left out."""
-    parts = [part.lower() for piece in identifier.split("_") for part in _CAMEL_PART.findall(piece)]
+    parts = [part.lower() for piece in identifier.split("_") for part in _word_parts(piece)]
     terms = [stem(part) for part in parts if len(part) > 1 and part not in STOP_WORDS]
     whole = identifier.lower().strip("_")
     if len(parts) > 1 and whole:
@@ -76,6 +83,15 @@ def identifier_terms(identifier: str) -> tuple[str, ...]:
 
 def text_terms(text: str) -> list[str]:
     return [term for identifier in _IDENTIFIER.findall(text) for term in identifier_terms(identifier)]
+
+
+def term_counts(text: str) -> Counter[str]:
+    """How often each term occurs: identifiers are counted first, so each distinct one is split once."""
+    counts: Counter[str] = Counter()
+    for identifier, occurrences in Counter(_IDENTIFIER.findall(text)).items():
+        for term in identifier_terms(identifier):
+            counts[term] += occurrences
+    return counts
 
 
 def definition_terms(text: str) -> frozenset[str]:
@@ -210,7 +226,7 @@ class RepositoryIndex:
         if read is None:
             return
         text, signature = read
-        counts = Counter(text_terms(text))
+        counts = term_counts(text)
         indexed = IndexedFile(counts, sum(counts.values()), path_terms(path), definition_terms(text), signature)
         self.files[path] = indexed
         self.total_length += indexed.length
@@ -269,8 +285,12 @@ class RepositoryIndex:
             return ()
         count = max(1, len(self.files))
         weights = {term.term: term.weight * _idf(count, len(self.postings.get(term.term, {}))) for term in terms}
+        # Only lines holding one of the terms' letters are split into terms (stems may end in `y` for `ies`).
+        candidate = re.compile("|".join(re.escape(term.removesuffix("y") or term) for term in weights), re.IGNORECASE)
         scored: list[tuple[float, int, str]] = []
-        for number, line in enumerate(read[0].splitlines(), start=1):
+        for number, line in enumerate(read[0].split("\n"), start=1):
+            if not weights or not candidate.search(line):
+                continue
             present = set(text_terms(line)) & weights.keys()
             if present:
                 scored.append((sum(weights[term] for term in present), number, line))
