@@ -12,7 +12,6 @@ from ..github import GitHubClient, GitHubError, TreeEntry
 from .patch_rules import PublishConflict, PublishRefused, run_git, symlink_problem
 
 PUBLISHABLE_MODES = frozenset({"100644", "100755", "120000"})
-ZERO_SHA = "0" * 40
 
 
 @dataclass(frozen=True)
@@ -158,7 +157,12 @@ def apply_patch(
         if not moved:
             raise PublishRefused(f"the patch does not apply to its own base commit {base_commit[:12]}: {message[:500]}")
         conflicts = tuple(scratch.unmerged()) or _paths_in_message(message, paths)
-        raise PublishConflict(f"the patch no longer applies to the branch: {message[:500]}", conflicts)
+        raise PublishConflict(
+            f"the branch moved on from the run's base commit {base_commit[:12]} to {head[:12]} "
+            "and the patch no longer applies on top of those changes",
+            conflicts,
+            message[:2000],
+        )
     return _changes(scratch, at_head, scratch.staged())
 
 

@@ -109,8 +109,20 @@ def pull_body(proposal: Proposal, paths: list[str], *, draft_note: str | None = 
     return "\n\n".join(parts)
 
 
+def conflict_details(reason: str, paths: tuple[str, ...], git_output: str) -> str:
+    parts = [f"Nothing was published and nothing was overwritten: {reason}."]
+    if paths:
+        parts.append("Conflicting files:\n" + files_list(list(paths)))
+    if git_output:
+        fence = "`" * 3
+        parts.append(f"git said:\n\n{fence}text\n{git_output.replace(fence, chr(39) * 3)}\n{fence}")
+    parts.append(RERUN_HINT)
+    return "\n\n".join(parts)
+
+
 def status_comment(proposal: Proposal, headline: str, details: str = "") -> str:
-    parts = [status_marker(proposal.issue), f"**Developer agent**: {headline}", status_line(proposal)]
+    run_status = f"The run ended as: {status_line(proposal)}"
+    parts = [status_marker(proposal.issue), f"**Developer agent**: {headline}", run_status]
     if details:
         parts.append(details)
     parts.append("Budget used:\n" + budget_lines(proposal))

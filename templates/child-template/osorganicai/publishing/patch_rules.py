@@ -40,9 +40,10 @@ class PublishRefused(Exception):
 class PublishConflict(Exception):
     """The patch no longer fits the branch (it moved, or a person's commit overlaps): nothing is overwritten."""
 
-    def __init__(self, reason: str, paths: tuple[str, ...] = ()) -> None:
+    def __init__(self, reason: str, paths: tuple[str, ...] = (), git_output: str = "") -> None:
         super().__init__(reason)
         self.paths = paths
+        self.git_output = git_output
 
 
 @dataclass(frozen=True)

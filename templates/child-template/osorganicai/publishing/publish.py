@@ -76,7 +76,7 @@ def publish(
     except PublishRefused as refusal:
         return publication.refuse(str(refusal))
     except PublishConflict as conflict:
-        return publication.conflict(str(conflict), conflict.paths)
+        return publication.conflict(conflict)
     except Exception as error:
         publication.record_failure(f"{error.__class__.__name__}: {error}")
         raise
@@ -95,6 +95,7 @@ class Publication:
         self.bot_login = bot_login
         self.issue = proposal.issue
         self.job_id = _job_id(proposal)
+        self.branch: str | None = None  # known once the issue's branch is found
 
     # -- the steps --------------------------------------------------------------------------
     def publish(self, patch: bytes, paths: list[str]) -> PublishResult:
@@ -124,8 +125,10 @@ class Publication:
             raise PublishRefused(f"the proposal's branch `{wanted}` is not a `{prefix}...` branch name")
         branches = self.github.matching_branches(self.repository, prefix)
         if not branches:
+            self.branch = wanted
             return wanted, self.proposal.base_commit, False
         branch = wanted if wanted in branches else sorted(branches)[0]
+        self.branch = branch
         head = branches[branch]
         if head != self.proposal.base_commit:
             status = self.github.compare_status(self.repository, self.proposal.base_commit, head)
@@ -199,14 +202,14 @@ class Publication:
     def refuse(self, reason: str) -> PublishResult:
         details = f"Nothing was published: {reason}."
         self.upsert_status_comment(messages.status_comment(self.proposal, "the proposed change was refused.", details))
-        return self.record(PublishResult("refused", reason), [])
+        return self.record(PublishResult("refused", reason, branch=self.branch), [])
 
-    def conflict(self, reason: str, paths: tuple[str, ...]) -> PublishResult:
-        files = "".join(f"\n- `{path}`" for path in paths)
-        details = f"Nothing was published: {reason}." + (f"\n\nConflicting files:{files}" if files else "")
-        details += "\n\n" + messages.RERUN_HINT
-        self.upsert_status_comment(messages.status_comment(self.proposal, "the change conflicts with the branch.", details))
-        return self.record(PublishResult("conflict", reason), list(paths))
+    def conflict(self, conflict: PublishConflict) -> PublishResult:
+        reason = str(conflict)
+        details = messages.conflict_details(reason, conflict.paths, conflict.git_output)
+        headline = f"the change conflicts with `{self.branch}`." if self.branch else "the change conflicts with the branch."
+        self.upsert_status_comment(messages.status_comment(self.proposal, headline, details))
+        return self.record(PublishResult("conflict", reason, branch=self.branch), list(conflict.paths))
 
     # -- recording ------------------------------------------------------------------------------
     def record(self, result: PublishResult, files: list[str]) -> PublishResult:
