@@ -3,6 +3,8 @@
 The repository is the one the retrieval test uses (paths that say nothing, a shared made-up vocabulary,
 one module the issue is about), written to a temporary folder. Targets on a 2-core machine with 2,000
 files: build under 2 s, a search under 100 ms. Usage: python bench/retrieval.py [files] [rounds]
+
+`python bench/retrieval.py --folder DIR "query" ...` times the same steps on a real folder instead.
 """
 
 from __future__ import annotations
@@ -28,7 +30,22 @@ def timed(action) -> tuple[float, object]:
     return time.perf_counter() - started, value
 
 
+def bench_folder(folder: Path, queries: list[str]) -> None:
+    build_seconds, index = timed(lambda: RepositoryIndex.build(folder))
+    assert isinstance(index, RepositoryIndex)
+    size = sum((folder / path).stat().st_size for path in index.files)
+    print(f"folder: {folder}, listed: {index.listed_count}, indexed: {len(index.files)} ({size / 1e6:.1f} MB of text)")
+    print(f"build: {build_seconds:.3f} s")
+    for query in queries:
+        seconds, hits = timed(lambda query=query: index.search(query))
+        first = hits[0].path if isinstance(hits, list) and hits else "-"
+        print(f"search {query!r}: {seconds * 1000:.1f} ms, first hit {first}")
+
+
 def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "--folder":
+        bench_folder(Path(sys.argv[2]), sys.argv[3:] or ["timeout retry connection"])
+        return
     file_count = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 5
     with tempfile.TemporaryDirectory() as folder:

@@ -285,15 +285,13 @@ class RepositoryIndex:
             return ()
         count = max(1, len(self.files))
         weights = {term.term: term.weight * _idf(count, len(self.postings.get(term.term, {}))) for term in terms}
-        # Only lines holding one of the terms' letters are split into terms (stems may end in `y` for `ies`).
-        candidate = re.compile("|".join(re.escape(term.removesuffix("y") or term) for term in weights), re.IGNORECASE)
+        text = read[0]
+        lines = text.split("\n")
         scored: list[tuple[float, int, str]] = []
-        for number, line in enumerate(read[0].split("\n"), start=1):
-            if not weights or not candidate.search(line):
-                continue
-            present = set(text_terms(line)) & weights.keys()
+        for index in candidate_line_indexes(text, weights):
+            present = set(text_terms(lines[index])) & weights.keys()
             if present:
-                scored.append((sum(weights[term] for term in present), number, line))
+                scored.append((sum(weights[term] for term in present), index + 1, lines[index]))
         best = sorted(scored, key=lambda item: (-item[0], item[1]))[:LINES_PER_HIT]
         return tuple((number, _short(line)) for _, number, line in sorted(best, key=lambda item: item[1]))
 
@@ -330,6 +328,23 @@ class RepositoryIndex:
         importing = [test for test in naming if imports_module(self.root / test, module, self.max_file_bytes)]
         ordered = importing + [test for test in naming if test not in importing]
         return ordered[:MAP_TESTS_PER_FILE]
+
+
+def candidate_line_indexes(text: str, terms: Iterable[str]) -> list[int]:
+    """Indexes of the lines holding the letters of a term (a stem ending in `y` also finds `ies`): only
+    those are worth splitting into terms. One scan of the lowercased text, not one per line."""
+    needles = sorted({term.removesuffix("y") or term for term in terms}, key=len, reverse=True)
+    if not needles:
+        return []
+    lowered = text.lower()  # may change lengths, never the count of newlines before a position
+    indexes: list[int] = []
+    line, scanned = 0, 0
+    for match in re.finditer("|".join(map(re.escape, needles)), lowered):
+        line += lowered.count("\n", scanned, match.start())
+        scanned = match.start()
+        if not indexes or indexes[-1] != line:
+            indexes.append(line)
+    return indexes
 
 
 def _idf(document_count: int, containing: int) -> float:
