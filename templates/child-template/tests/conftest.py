@@ -167,7 +167,7 @@ def runtime_config(tmp_path: Path):
     (config / "agents.toml").write_text(
         '[product_owner]\nmodel = "gpt-4o-mini"\ntemperature = 0.2\nmax_tokens = 2000\n'
         'system_prompt = """You are the Product Owner."""\n'
-        '[developer]\nmodel = "gpt-4o-mini"\ntemperature = 0.1\nmax_tokens = 8000\n'
+        '[developer]\nmodel = "gpt-4o-mini"\ntemperature = 0.1\nmax_answer_tokens = 8000\n'
         'system_prompt = """You are the Developer."""\n'
         "[limits]\njob_timeout_seconds = 600\nmax_llm_calls_per_job = 6\nmax_cost_usd_per_job = 1.0\n"
     )

@@ -113,8 +113,11 @@ def test_signed_delivery_over_http_reaches_the_database_and_the_offline_product_
 def test_cli_names_a_missing_setting_without_a_stack_trace(tmp_path: Path) -> None:
     env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "GITHUB_REPOSITORY"}}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    checkout = tmp_path / "checkout"
+    subprocess.run(["git", "init", "-q", str(checkout)], check=True)
     result = subprocess.run(
-        [sys.executable, "-m", "osorganicai", "developer", "--issue", "3"],
+        [sys.executable, "-m", "osorganicai", "developer", "--issue", "3", "--out", str(tmp_path / "proposal"),
+         "--checkout", str(checkout)],
         cwd=CHILD_ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
     )
     assert result.returncode == 2
