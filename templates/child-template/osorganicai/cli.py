@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .config import ConfigError, load_config
+from .config import REPOSITORY_ROOT, ConfigError, load_config
 from .settings import InvalidSettingError, MissingSettingError, Settings
 
 EXIT_OK = 0
@@ -68,6 +68,7 @@ def run_product_owner(issue: int, job_id: uuid.UUID | None, settings: Settings) 
         agent = agent_class(kind)(
             repository=repository, settings=settings, config=config, store=store, github=github, llm=llm, job_id=job_id
         )
+        agent.code_index = code_index_of(REPOSITORY_ROOT)
         try:
             result = agent.run(issue)
         except Exception as error:
@@ -82,6 +83,19 @@ def run_product_owner(issue: int, job_id: uuid.UUID | None, settings: Settings) 
     finally:
         github.close()
         store.close()
+
+
+def code_index_of(root: Path) -> Any:
+    """A read-only content index of the checkout the agent runs in, or None outside a git checkout."""
+    from .developer.retrieval import RepositoryIndex
+
+    if not (root / ".git").exists():
+        return None
+    try:
+        return RepositoryIndex.build(root)
+    except (OSError, RuntimeError) as error:
+        print(f"warning: the code search is off: {error}", file=sys.stderr)
+        return None
 
 
 def run_developer(issue: int, job_id: uuid.UUID | None, checkout: Path, out: Path, settings: Settings) -> int:
@@ -168,7 +182,7 @@ def run_publish(folder: Path, settings: Settings) -> int:
     from .db import Store
     from .github import GitHubClient
     from .proposal import ProposalError
-    from .publish import PublishPolicy, publish
+    from .publishing import PublishPolicy, exit_code, publish
 
     repository = settings.require_repository()
     config = load_config()
@@ -190,7 +204,7 @@ def run_publish(folder: Path, settings: Settings) -> int:
     print(f"publish: {result.outcome}{': ' + result.detail if result.detail else ''}", file=sys.stderr)
     if result.pull_request_url:
         print(result.pull_request_url)
-    return EXIT_OK if result.outcome in {"published", "commented"} else EXIT_JOB_FAILED
+    return exit_code(result)
 
 
 def run_sweep(settings: Settings, limit: int) -> int:

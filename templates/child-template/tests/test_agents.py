@@ -73,7 +73,7 @@ def test_prompt_fences_untrusted_text_and_carries_the_domain(store, fake_github,
 
 
 def test_malformed_llm_output_is_retried_then_reported(store, database, fake_github, settings, runtime_config) -> None:
-    llm = ScriptedLLM("not json at all", '{"needs_clarification": true}', "```json\n{\"questions\": 3}\n```")
+    llm = ScriptedLLM("not json at all", '{"needs_clarification": true}', '```json\n{"questions": 3}\n```')
     result = make(ProductOwnerAgent, llm, store, fake_github, settings, runtime_config).run(1)
     assert result.outcome == "failed" and len(llm.requests) == 3
     assert "could not analyse" in fake_github.comments[1][-1]["body"]
@@ -116,3 +116,18 @@ def test_child_specialisation_extends_the_prompt(store, fake_github, settings, r
     developer_prompt = make(developer, ScriptedLLM(), None, fake_github, settings, runtime_config).system_prompt()
     assert "Online shop." in developer_prompt and "Implementation rules" in developer_prompt
     assert "Your tools run in a sandboxed checkout" in developer_prompt
+
+
+def test_product_owner_reads_the_code_the_issue_is_about(store, fake_github, settings, runtime_config, tmp_path) -> None:
+    from osorganicai.developer.retrieval import RepositoryIndex
+
+    from .developer_support import make_project
+
+    fake_github.add_issue(8, "apply_discount raises prices", "The discount helper adds the percentage.")
+    llm = ScriptedLLM(QUESTIONS)
+    agent = make(ProductOwnerAgent, llm, store, fake_github, settings, runtime_config)
+    agent.code_index = RepositoryIndex.build(make_project(tmp_path / "shop"))
+    assert agent.run(8).outcome == "asked"
+    prompt = llm.requests[0].messages[0].content
+    assert "read-only search" in prompt and "`shop/pricing.py`" in prompt
+    assert "def apply_discount(price: float, percent: float) -> float:" in prompt

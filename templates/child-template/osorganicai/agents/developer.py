@@ -3,7 +3,7 @@
 It runs in a job that holds no GitHub write token. The model works through tools in the
 checkout (`developer/loop.py`); when it calls `finish` the runtime runs the child's checks; the
 run ends with a folder holding `change.patch`, `proposal.json` and `transcript.jsonl`, which a
-separate job validates and publishes (`osorganicai/publish.py`). A child specialises the agent
+separate job validates and publishes (`osorganicai/publishing/`). A child specialises the agent
 in `src/agents/developer.py` through `get_domain_context()` and `customize_prompt()`.
 """
 

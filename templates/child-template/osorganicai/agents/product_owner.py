@@ -3,7 +3,8 @@
 It keeps the dialogue in `conversations`, so when a person answers in a comment, the next run
 analyses the answer together with the history. Questions go out as one comment with the
 `needs-clarification` label; a complete issue gets a refined description and `ready-for-dev`,
-which starts the Developer agent.
+which starts the Developer agent. With a checkout of the repository at hand it searches the code
+(the Developer's read-only content search) so its questions are about this code base.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from ..config import AgentConfig
 from ..llm import BudgetExceededError, LLMError, StructuredOutputError
 from ..sanitize import clean_untrusted, fence
+from ..developer.retrieval import RepositoryIndex
 from .base import LABEL_NEEDS_CLARIFICATION, LABEL_READY_FOR_DEV, BaseAgent
 from .schemas import ProductOwnerAnalysis
 
@@ -24,8 +26,14 @@ class ProductOwnerResult:
     detail: str = ""
 
 
+MAX_CODE_HITS = 6
+MAX_CODE_CONTEXT_CHARS = 6_000
+
+
 class ProductOwnerAgent(BaseAgent):
     name = "product_owner"
+    # The repository's code, searched read-only for what the issue names (None: no checkout at hand).
+    code_index: RepositoryIndex | None = None
 
     def agent_config(self) -> AgentConfig:
         return self.config.product_owner
@@ -109,6 +117,9 @@ class ProductOwnerAgent(BaseAgent):
                     parts.append("Product Owner (you) wrote:\n" + clean_untrusted(message.content))
                 else:
                     parts.append(f"User comment:\n{fence('comment', message.content)}")
+        code = self._relevant_code(issue, history)
+        if code:
+            parts += ["# Code of this repository that the issue may be about (read-only search)", code]
         parts.append(
             "# Task\nDecide whether a developer could implement this issue without guessing. If not, "
             "set needs_clarification and ask at most five short questions that the answers so far do not "
@@ -116,6 +127,17 @@ class ProductOwnerAgent(BaseAgent):
             "criteria as a checklist, and the domain constraints that apply."
         )
         return "\n\n".join(parts)
+
+    def _relevant_code(self, issue: dict[str, Any], history: list[Any]) -> str:
+        """The best search hits for the issue's words, with their lines, so questions fit this code base."""
+        if self.code_index is None:
+            return ""
+        query = "\n".join([str(issue.get("title") or ""), str(issue.get("body") or "")] + [m.content for m in history])
+        blocks: list[str] = []
+        for hit in self.code_index.search(clean_untrusted(query, 5_000), limit=MAX_CODE_HITS):
+            lines = "\n".join(f"{number:>5}  {text}" for number, text in hit.lines)
+            blocks.append(f"`{hit.path}`:\n{lines}")
+        return "\n\n".join(blocks)[:MAX_CODE_CONTEXT_CHARS]
 
     def _ask_questions(self, issue_number: int, analysis: ProductOwnerAnalysis, labels: set[Any]) -> ProductOwnerResult:
         body = (
