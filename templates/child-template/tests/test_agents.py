@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import psycopg
-import pytest
 
 from osorganicai.agents import DeveloperAgent, ProductOwnerAgent
 from osorganicai.llm.offline import OfflineProvider

@@ -18,7 +18,7 @@ from ..config import AgentConfig, RuntimeConfig
 from ..db import Store
 from ..github import GitHubClient
 from ..labels import LABEL_NEEDS_CLARIFICATION, LABEL_READY_FOR_DEV, same_login
-from ..llm import DEFAULT_MODELS, Budget, model_for, ChatMessage, LLMProvider, LLMRequest, LLMResponse, ask_structured
+from ..llm import DEFAULT_MODELS, Budget, ChatMessage, LLMProvider, LLMRequest, LLMResponse, ask_structured, model_for
 from ..settings import Settings
 
 __all__ = ["LABEL_NEEDS_CLARIFICATION", "LABEL_READY_FOR_DEV", "BaseAgent", "same_login"]

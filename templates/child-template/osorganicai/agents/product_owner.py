@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config import AgentConfig
+from ..developer.retrieval import RepositoryIndex
 from ..llm import BudgetExceededError, LLMError, StructuredOutputError
 from ..sanitize import clean_untrusted, fence
-from ..developer.retrieval import RepositoryIndex
 from .base import LABEL_NEEDS_CLARIFICATION, LABEL_READY_FOR_DEV, BaseAgent
 from .schemas import ProductOwnerAnalysis
 
