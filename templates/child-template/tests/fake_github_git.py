@@ -10,6 +10,8 @@ Routes, all under /repos/{owner}/{name}:
     GET    /issues/N                            an issue added with `add_issue`
     GET    /issues/N/comments   POST            list (per_page/page) and create comments (author: bot_login)
     PATCH  /issues/comments/ID                  edit a comment's body
+    POST   /issues/N/labels   DELETE /issues/N/labels/NAME
+    GET    /collaborators/LOGIN/permission      from `permissions` (404 when the login is not there)
     GET    /git/ref/heads/B                     one branch ref
     GET    /git/matching-refs/heads/PREFIX      branch refs whose name starts with PREFIX
     POST   /git/refs                            create a ref (422 `Reference already exists`)
@@ -218,6 +220,7 @@ class FakeGitHubGit:
     refuse_drafts: bool = False  # POST /pulls with draft true answers 422, like plans without draft PRs
     max_tree_entries: int | None = None  # a recursive GET trees lists at most this many entries, truncated true
     issues: dict[int, dict[str, Any]] = field(default_factory=dict)
+    permissions: dict[str, str] = field(default_factory=dict)  # login -> admin, maintain, write, triage or read
     pulls: list[dict[str, Any]] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)
     _comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
@@ -378,6 +381,9 @@ class FakeGitHubGit:
             ("GET", r"/issues/(\d+)/comments", self._list_comments),
             ("POST", r"/issues/(\d+)/comments", self._create_comment),
             ("PATCH", r"/issues/comments/(\d+)", self._update_comment),
+            ("POST", r"/issues/(\d+)/labels", self._add_labels),
+            ("DELETE", r"/issues/(\d+)/labels/(.+)", self._remove_label),
+            ("GET", r"/collaborators/([^/]+)/permission", self._permission),
             ("GET", r"/git/ref/heads/(.+)", self._get_ref),
             ("GET", r"/git/matching-refs/heads/(.*)", self._matching_refs),
             ("POST", r"/git/refs", self._create_ref),
@@ -440,6 +446,26 @@ class FakeGitHubGit:
                     comment["body"] = text
                     return 200, comment
         raise HttpError(404, "Not Found")
+
+    def _add_labels(self, number: str, body: Any, **_: Any) -> tuple[int, Any]:
+        issue = self._issue(number)
+        names = [label["name"] for label in issue["labels"]]
+        issue["labels"] += [{"name": name} for name in _require(body, "labels", list) if name not in names]
+        return 200, issue["labels"]
+
+    def _remove_label(self, number: str, name: str, **_: Any) -> tuple[int, Any]:
+        issue = self._issue(number)
+        kept = [label for label in issue["labels"] if label["name"] != name]
+        if len(kept) == len(issue["labels"]):
+            raise HttpError(404, "Label does not exist")
+        issue["labels"] = kept
+        return 200, kept
+
+    def _permission(self, login: str, **_: Any) -> tuple[int, Any]:
+        permission = self.permissions.get(login)
+        if permission is None:
+            raise HttpError(404, f"{login} is not a user")
+        return 200, {"permission": permission, "role_name": permission, "user": {"login": login}}
 
     # refs
     def _ref_json(self, branch: str, sha: str) -> dict[str, Any]:

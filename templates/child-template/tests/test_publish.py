@@ -553,3 +553,30 @@ def test_a_bad_folder_is_a_proposal_error(github: FakeGitHubGit, client: GitHubC
         run_publish(other, client, None)
     assert EXIT_BAD_PROPOSAL == 2
     assert github.comments(ISSUE) == []
+
+
+def test_a_refusal_finishes_the_job_as_failed(github: FakeGitHubGit, client: GitHubClient, runs: Runs, store: Store) -> None:
+    job_id = store.create_job(JobSpec(kind="developer", repository=REPOSITORY, issue_number=ISSUE))
+    checkout = runs.checkout()
+    (checkout / ".osorganic.toml").write_text("[template]\nversion = '2'\n")
+
+    result = run_publish(runs.propose(checkout, job_id=job_id), client, store)
+
+    assert result.outcome == "refused"
+    job = store.get_job(job_id)
+    assert job is not None and job.status == "failed" and "`.osorganic.toml` is protected" in (job.last_error or "")
+
+
+def test_the_fake_serves_issues_comments_labels_and_permissions(github: FakeGitHubGit, client: GitHubClient) -> None:
+    github.permissions["octocat"] = "write"
+    github.add_comment(ISSUE, "first", login="octocat")
+
+    assert client.get_issue(REPOSITORY, ISSUE)["title"] == "Greet people"
+    assert [comment.body for comment in client.issue_comments(REPOSITORY, ISSUE)] == ["first"]
+    client.add_labels(REPOSITORY, ISSUE, ["in-progress"])
+    assert client.remove_label(REPOSITORY, ISSUE, "ready-for-dev") is True
+    assert client.remove_label(REPOSITORY, ISSUE, "ready-for-dev") is False
+    assert [label["name"] for label in github.issues[ISSUE]["labels"]] == ["in-progress"]
+    assert client.collaborator_permission(REPOSITORY, "octocat") == "write"
+    assert client.collaborator_permission(REPOSITORY, "stranger") is None
+    assert client.file_text(REPOSITORY, "README.md", "main") == "# Hello\n\nA small project.\n"

@@ -69,15 +69,16 @@ def publish(
     proposal_folder = read_proposal_folder(folder, repository)
     publication = Publication(proposal_folder.proposal, repository, github, store, bot_login)
     try:
-        patch = read_patch(proposal_folder, policy)
-        paths = touched_paths(patch) if patch else []
-        check_paths(paths, policy)
-        return publication.publish(patch, paths)
-    except PublishRefused as refusal:
-        return publication.refuse(str(refusal))
-    except PublishConflict as conflict:
-        return publication.conflict(conflict)
-    except Exception as error:
+        try:
+            patch = read_patch(proposal_folder, policy)
+            paths = touched_paths(patch) if patch else []
+            check_paths(paths, policy)
+            return publication.publish(patch, paths)
+        except PublishRefused as refusal:
+            return publication.refuse(str(refusal))
+        except PublishConflict as conflict:
+            return publication.conflict(conflict)
+    except Exception as error:  # GitHub or git failed: recorded, then raised for the command to report
         publication.record_failure(f"{error.__class__.__name__}: {error}")
         raise
 
