@@ -75,6 +75,12 @@ def test_command_runs_in_root_with_exit_code_and_both_streams(tmp_path: Path) ->
     assert result.for_model() == "exit code: 3\nstdout:\nhere\nstderr:\noops"
 
 
+def test_a_command_killed_by_a_signal_says_which(tmp_path: Path) -> None:
+    result = make_workspace(tmp_path).run("kill -KILL $$")
+
+    assert result.exit_code == -9 and result.for_model().startswith("exit code: -9 (killed by SIGKILL)")
+
+
 def test_stdin_is_empty_so_a_prompt_cannot_wait(tmp_path: Path) -> None:
     result = make_workspace(tmp_path, timeout=5).run("read answer; echo got:$answer:$?")
 
@@ -237,4 +243,13 @@ def test_an_interrupted_run_kills_the_command_group_before_raising(tmp_path: Pat
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
 
+    assert wait_until_gone(int(pid_file.read_text()))
+
+
+def test_a_process_that_left_the_group_with_setsid_is_still_killed(tmp_path: Path) -> None:
+    pid_file = tmp_path / "daemon.pid"
+    started = time.monotonic()
+    result = make_workspace(tmp_path).run(f"setsid sleep 1000 > /dev/null 2>&1 & echo $! > {pid_file}; echo started")
+
+    assert result.exit_code == 0 and time.monotonic() - started < 3
     assert wait_until_gone(int(pid_file.read_text()))

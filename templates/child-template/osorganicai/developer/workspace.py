@@ -2,8 +2,9 @@
 
 A command runs as `bash -c COMMAND` in the repository root with stdin at /dev/null, in a session
 and process group of its own, with a scrubbed environment (an allowlist, minus anything that looks
-secret). When the command ends, whatever it left running in its group is killed; when it overruns
-its timeout, the whole group gets SIGTERM, then SIGKILL. Output is read as it comes, keeping only a
+secret). When the command ends, whatever it left running in its group is killed, and so is any process
+that left the group (`setsid`) but still carries the command's marker variable; when it overruns its
+timeout, the whole group gets SIGTERM, then SIGKILL. Output is read as it comes, keeping only a
 head and a rolling tail of each stream, so memory stays bounded however much a command prints, and
 the model is shown at most `max_output_chars` characters with the cut said.
 """
@@ -17,6 +18,7 @@ import selectors
 import signal
 import subprocess
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +50,9 @@ ALLOWED_VARIABLES = frozenset(
     }
 )
 ALLOWED_PREFIXES = ("LC_",)
+# Every command's processes carry a fresh value of this variable, so those that left its process group
+# (`setsid`, a double fork) are still found and killed when it ends.
+MARKER_VARIABLE = "OSORGANIC_COMMAND_ID"
 # Set for every command: nothing may wait for a password, a pager, or print colour codes.
 FIXED_VARIABLES = {"GIT_TERMINAL_PROMPT": "0", "PAGER": "cat", "GIT_PAGER": "cat", "NO_COLOR": "1"}
 _SECRET_NAME = re.compile(r"TOKEN|KEY|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE|DATABASE_URL|_DSN$", re.IGNORECASE)
@@ -112,9 +117,18 @@ class CommandResult:
     def for_model(self) -> str:
         if self.timed_out:
             status = f"timed out after {self.duration_seconds:.1f} s: the command and every process it started were killed"
+        elif self.exit_code is not None and self.exit_code < 0:
+            status = f"exit code: {self.exit_code} (killed by {signal_name(-self.exit_code)})"
         else:
             status = f"exit code: {self.exit_code}"
         return "\n".join([status, _section("stdout", self.stdout), _section("stderr", self.stderr)])
+
+
+def signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 def _section(label: str, text: str) -> str:
@@ -231,10 +245,11 @@ class Workspace:
     def run(self, command: str, *, timeout_seconds: float | None = None) -> CommandResult:
         timeout = self.command_timeout_seconds if timeout_seconds is None else timeout_seconds
         started = time.monotonic()
+        marker = uuid.uuid4().hex
         process = subprocess.Popen(  # noqa: S603 - running the model's command is this class's purpose
             ["bash", "-c", command],  # noqa: S607 - bash from the scrubbed PATH
             cwd=self.root,
-            env=self.environment,
+            env={**self.environment, MARKER_VARIABLE: marker},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -251,6 +266,8 @@ class Workspace:
             _signal_group(process.pid, signal.SIGKILL)
             process.wait()
             raise
+        finally:
+            kill_marked_processes(marker)
         process.wait()
         duration = time.monotonic() - started
         return self._result(command, process.returncode, captures, timed_out, duration)
@@ -327,6 +344,24 @@ def _read_ready(selector: selectors.BaseSelector) -> None:
             key.data.add(chunk)
         else:
             selector.unregister(key.fileobj)
+
+
+def kill_marked_processes(marker: str) -> None:
+    """SIGKILL every process whose environment carries this command's marker (Linux `/proc`; elsewhere a no-op)."""
+    needle = f"{MARKER_VARIABLE}={marker}".encode()
+    try:
+        entries = [entry for entry in os.scandir("/proc") if entry.name.isdigit()]
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            with open(os.path.join(entry.path, "environ"), "rb") as environ:
+                marked = needle in environ.read().split(b"\0")
+        except OSError:
+            continue
+        if marked:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(int(entry.name), signal.SIGKILL)
 
 
 def _has_exited(pid: int) -> bool:
