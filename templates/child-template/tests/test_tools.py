@@ -56,14 +56,10 @@ def test_specs_are_strict_json_schemas_with_bash_taking_one_command(toolbox: Too
     specs = {spec.name: spec for spec in toolbox.specs()}
 
     assert list(specs) == TOOL_NAMES
-    assert specs["bash"].parameters == {
-        "type": "object",
-        "properties": {
-            "command": {"type": "string", "description": specs["bash"].parameters["properties"]["command"]["description"]}
-        },
-        "required": ["command"],
-        "additionalProperties": False,
-    }
+    bash = specs["bash"].parameters
+    assert (bash["type"], list(bash["properties"]), bash["required"]) == ("object", ["command"], ["command"])
+    assert bash["properties"]["command"]["type"] == "string" and bash["properties"]["command"]["description"]
+    assert "20 s timeout" in specs["bash"].description and f"{MAX_OUTPUT_CHARS} characters" in specs["bash"].description
     for spec in specs.values():
         assert spec.parameters["additionalProperties"] is False
         assert set(spec.parameters["required"]) <= set(spec.parameters["properties"])
@@ -269,3 +265,24 @@ def test_every_result_is_capped(toolbox: ToolBox, repository: Path) -> None:
 
     assert "more characters on this line" in outcome.result.content
     assert len(call(toolbox, "bash", {"command": "seq 1 100000"}).result.content) <= MAX_OUTPUT_CHARS
+
+
+def test_the_index_follows_files_changed_and_restored_through_bash(toolbox: ToolBox) -> None:
+    changed = call(toolbox, "bash", {"command": "echo 'def zebra_crossing(): pass' >> src/cart.py && echo new > notes.txt"})
+    assert set(changed.touched_paths) == {"src/cart.py", "notes.txt"}
+    assert [hit.path for hit in toolbox.index.search("zebra_crossing")] == ["src/cart.py"]
+
+    restored = call(toolbox, "bash", {"command": "git checkout -- src/cart.py && rm notes.txt"})
+    assert set(restored.touched_paths) == {"src/cart.py", "notes.txt"}
+    assert toolbox.index.search("zebra_crossing") == [] and "notes.txt" not in toolbox.index.files
+    assert call(toolbox, "bash", {"command": "true"}).touched_paths == ()
+
+
+def test_view_says_what_it_cannot_show(toolbox: ToolBox, repository: Path) -> None:
+    (repository / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0")
+
+    assert "is a binary file (11 bytes)" in call(toolbox, "view", {"path": "logo.png"}).result.content
+    missing = call(toolbox, "view", {"path": "src/nowhere.py"})
+    assert missing.result.is_error and "`src/nowhere.py` does not exist" in missing.result.content
+    call(toolbox, "bash", {"command": "touch empty.txt"})
+    assert call(toolbox, "view", {"path": "empty.txt"}).result.content == "`empty.txt` is empty (0 lines)"
