@@ -286,3 +286,15 @@ def test_view_says_what_it_cannot_show(toolbox: ToolBox, repository: Path) -> No
     assert missing.result.is_error and "`src/nowhere.py` does not exist" in missing.result.content
     call(toolbox, "bash", {"command": "touch empty.txt"})
     assert call(toolbox, "view", {"path": "empty.txt"}).result.content == "`empty.txt` is empty (0 lines)"
+
+
+def test_files_too_large_for_view_and_str_replace_point_to_bash(toolbox: ToolBox, repository: Path) -> None:
+    with (repository / "huge.log").open("wb") as huge:
+        huge.truncate(10_000_001)
+
+    for name, arguments in (
+        ("view", {"path": "huge.log"}),
+        ("str_replace", {"path": "huge.log", "old_str": "a", "new_str": "b"}),
+    ):
+        outcome = call(toolbox, name, arguments)
+        assert outcome.result.is_error and "too large for this tool (10000001 bytes): use bash" in outcome.result.content

@@ -31,6 +31,7 @@ MAX_LISTING_ENTRIES = 300
 EDIT_CONTEXT_LINES = 4
 MAX_MATCH_LINES_LISTED = 10
 SEARCH_LIMIT = 10
+MAX_FILE_BYTES = 10_000_000  # view and str_replace read whole files; bigger ones are for bash
 
 
 @dataclass(frozen=True)
@@ -227,7 +228,7 @@ class ToolBox:
             return Reply(self._listing(relative, full))
         if not full.is_file():
             raise ToolError(f"`{relative}` does not exist; list its folder with view or find it with search")
-        data = full.read_bytes()
+        data = read_bounded(relative, full)
         if b"\0" in data[:BINARY_SNIFF_BYTES]:
             return Reply(f"`{relative}` is a binary file ({len(data)} bytes): not shown; inspect it with bash if needed")
         return Reply(self._page(relative, data.decode("utf-8", "replace"), arguments))
@@ -352,7 +353,7 @@ class ToolBox:
 def parse_arguments(raw: str, definition: ToolDefinition) -> dict[str, Any]:
     """The call's arguments checked against the tool's parameters; a ToolError naming what is wrong otherwise."""
     try:
-        arguments = json.loads(raw.strip() or "{}")
+        arguments = json.loads(raw.strip() or "{}") if isinstance(raw, str) else raw
     except json.JSONDecodeError as error:
         raise ToolError(
             f"the arguments of `{definition.name}` are not valid JSON ({error.msg} at character {error.pos}); "
@@ -398,9 +399,16 @@ def read_editable_text(relative: str, full: Path) -> str:
     if not full.is_file():
         raise ToolError(f"`{relative}` does not exist (or is not a file); create new files with create_file")
     try:
-        return full.read_bytes().decode("utf-8")
+        return read_bounded(relative, full).decode("utf-8")
     except UnicodeDecodeError:
         raise ToolError(f"`{relative}` is not UTF-8 text: str_replace cannot edit it safely; use bash") from None
+
+
+def read_bounded(relative: str, full: Path) -> bytes:
+    size = full.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ToolError(f"`{relative}` is too large for this tool ({size} bytes): use bash, e.g. `sed -n '1,100p' {relative}`")
+    return full.read_bytes()
 
 
 def occurrences(text: str, needle: str) -> list[int]:
