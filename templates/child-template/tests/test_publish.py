@@ -16,7 +16,7 @@ import psycopg
 import pytest
 
 from osorganicai.db import JobSpec, Store
-from osorganicai.github import GitHubClient, GitHubError, TokenAuth
+from osorganicai.github import GitHubClient, GitHubError, GitHubUnavailableError, PullRequest, TokenAuth
 from osorganicai.proposal import PATCH_FILE, CheckOutcome, Proposal, ProposalError, Usage, write_proposal
 from osorganicai.publishing import EXIT_BAD_PROPOSAL, PublishPolicy, PublishResult, exit_code, publish
 
@@ -580,3 +580,37 @@ def test_the_fake_serves_issues_comments_labels_and_permissions(github: FakeGitH
     assert client.collaborator_permission(REPOSITORY, "octocat") == "write"
     assert client.collaborator_permission(REPOSITORY, "stranger") is None
     assert client.file_text(REPOSITORY, "README.md", "main") == "# Hello\n\nA small project.\n"
+
+
+class PullRequestsDown(GitHubClient):
+    """A client for which GitHub fails to open pull requests (a 5xx after the branch was pushed)."""
+
+    def __init__(self, github: FakeGitHubGit) -> None:
+        super().__init__(TokenAuth(github.token), base_url=github.url)
+
+    def create_pull(self, repository: str, **kwargs: object) -> PullRequest:
+        raise GitHubUnavailableError(f"GitHub POST /repos/{repository}/pulls failed with 502")
+
+
+def test_publishing_the_same_proposal_again_finishes_what_a_failed_publish_started(
+    github: FakeGitHubGit, client: GitHubClient, runs: Runs, store: Store, database: str
+) -> None:
+    checkout = runs.checkout()
+    edit_greeting(checkout)
+    (checkout / "docs" / "unused.txt").unlink()
+    folder = runs.propose(checkout)
+    with pytest.raises(GitHubUnavailableError):
+        run_publish(folder, PullRequestsDown(github), store)
+    pushed = github.branch_head(BRANCH)
+    assert pushed is not None and github.pulls == []
+
+    again = run_publish(folder, client, store)
+    once_more = run_publish(folder, client, store)
+
+    assert again.outcome == once_more.outcome == "published"
+    assert again.commit_sha == once_more.commit_sha == pushed == github.branch_head(BRANCH)
+    assert len(github.pulls) == 1 and len(status_comments(github)) == 1
+    assert "`docs/unused.txt`" in github.pulls[0]["body"]
+    with psycopg.connect(database) as connection:
+        statuses = [row[0] for row in connection.execute("select status from code_generations order by id")]
+    assert statuses == ["failed", "published", "published"]

@@ -72,7 +72,7 @@ class ScratchRepository:
 
     def apply(self, patch: bytes, *, three_way: bool) -> tuple[bool, str]:
         """`git apply --index --binary` (with --3way): (applied, git's message)."""
-        patch_file = self.path.parent / "change.patch"
+        patch_file = self.path.parent / f"{self.path.name}.patch"
         patch_file.write_bytes(patch)
         arguments = ["apply", "--index", "--binary", "--whitespace=nowarn"]
         result = run_git([*arguments, *(["--3way"] if three_way else []), str(patch_file)], cwd=self.path)
@@ -121,41 +121,60 @@ def _walk_to_paths(github: GitHubClient, repository: str, root_tree: str, wanted
     return found
 
 
-def load_files(
-    github: GitHubClient, repository: str, scratch: ScratchRepository, entries: dict[str, TreeEntry]
-) -> dict[str, FileState]:
-    """Fetch each entry's blob into the scratch repository, checking it hashes to GitHub's sha."""
-    files: dict[str, FileState] = {}
-    for path, entry in sorted(entries.items()):
-        if entry.type != "blob" or entry.mode not in PUBLISHABLE_MODES:
-            raise PublishRefused(f"the patch touches `{path}`, a {entry.type} with mode {entry.mode} (a submodule?)")
-        sha = scratch.add_blob(github.get_blob(repository, entry.sha))
-        if sha != entry.sha:
-            raise RuntimeError(f"GitHub's blob for `{path}` hashes to {sha}, not {entry.sha}")
-        files[path] = FileState(mode=entry.mode, sha=sha)
-    return files
+class BlobSource:
+    """Blobs read through the Git data API once, then written into any scratch repository."""
+
+    def __init__(self, github: GitHubClient, repository: str) -> None:
+        self.github = github
+        self.repository = repository
+        self._contents: dict[str, bytes] = {}
+
+    def load(self, scratch: ScratchRepository, entries: dict[str, TreeEntry]) -> dict[str, FileState]:
+        """Each entry's blob in `scratch`, checked to hash to GitHub's sha."""
+        files: dict[str, FileState] = {}
+        for path, entry in sorted(entries.items()):
+            if entry.type != "blob" or entry.mode not in PUBLISHABLE_MODES:
+                raise PublishRefused(f"the patch touches `{path}`, a {entry.type} with mode {entry.mode} (a submodule?)")
+            if entry.sha not in self._contents:
+                self._contents[entry.sha] = self.github.get_blob(self.repository, entry.sha)
+            sha = scratch.add_blob(self._contents[entry.sha])
+            if sha != entry.sha:
+                raise RuntimeError(f"GitHub's blob for `{path}` hashes to {sha}, not {entry.sha}")
+            files[path] = FileState(mode=entry.mode, sha=sha)
+        return files
 
 
 def apply_patch(
     github: GitHubClient,
     repository: str,
-    scratch: ScratchRepository,
+    workspace: Path,
     patch: bytes,
     paths: list[str],
     *,
     head: str,
     base_commit: str,
 ) -> list[FileChange]:
-    """The file changes that turn `head` into head-plus-patch; PublishConflict when the patch does not fit."""
-    at_head = load_files(github, repository, scratch, files_at_commit(github, repository, head, paths))
-    moved = head != base_commit
-    if moved:  # the preimages the three-way merge starts from
-        load_files(github, repository, scratch, files_at_commit(github, repository, base_commit, paths))
+    """The file changes that turn `head` into head-plus-patch: none when `head` already holds the patch (an
+    earlier publish of the same proposal). PublishRefused when the patch does not apply to its own base
+    commit; PublishConflict when the branch moved on since and the patch no longer fits on top."""
+    blobs = BlobSource(github, repository)
+    head_entries = files_at_commit(github, repository, head, paths)
+    if head == base_commit:
+        scratch = ScratchRepository(workspace / "head")
+        at_head = blobs.load(scratch, head_entries)
+        return _changes(scratch, at_head, _apply_on_base(scratch, at_head, patch, base_commit))
+    base_scratch = ScratchRepository(workspace / "base")
+    on_base = _apply_on_base(
+        base_scratch, blobs.load(base_scratch, files_at_commit(github, repository, base_commit, paths)), patch, base_commit
+    )
+    if on_base == {path: FileState(mode=entry.mode, sha=entry.sha) for path, entry in head_entries.items()}:
+        return []
+    scratch = ScratchRepository(workspace / "head")
+    blobs.load(scratch, files_at_commit(github, repository, base_commit, paths))  # the three-way merge's preimages
+    at_head = blobs.load(scratch, head_entries)
     scratch.stage(at_head)
-    applied, message = scratch.apply(patch, three_way=moved)
+    applied, message = scratch.apply(patch, three_way=True)
     if not applied:
-        if not moved:
-            raise PublishRefused(f"the patch does not apply to its own base commit {base_commit[:12]}: {message[:500]}")
         conflicts = tuple(scratch.unmerged()) or _paths_in_message(message, paths)
         raise PublishConflict(
             f"the branch moved on from the run's base commit {base_commit[:12]} to {head[:12]} "
@@ -164,6 +183,16 @@ def apply_patch(
             message[:2000],
         )
     return _changes(scratch, at_head, scratch.staged())
+
+
+def _apply_on_base(
+    scratch: ScratchRepository, files: dict[str, FileState], patch: bytes, base_commit: str
+) -> dict[str, FileState]:
+    scratch.stage(files)
+    applied, message = scratch.apply(patch, three_way=False)
+    if not applied:
+        raise PublishRefused(f"the patch does not apply to its own base commit {base_commit[:12]}: {message[:500]}")
+    return scratch.staged()
 
 
 def _paths_in_message(message: str, paths: list[str]) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ from ..github import GitHubClient, GitHubError, PullRequest
 from ..labels import same_login
 from ..proposal import Proposal, ProposalError
 from . import messages
-from .apply import FileChange, ScratchRepository, apply_patch
+from .apply import FileChange, apply_patch
 from .patch_rules import (
     PublishConflict,
     PublishPolicy,
@@ -103,15 +103,17 @@ class Publication:
         if not patch:
             return self.comment_only("the run proposes no change, so no pull request was opened.")
         branch, head, branch_exists = self.find_branch()
-        with tempfile.TemporaryDirectory(prefix="osorganic-publish-") as scratch_dir:
-            scratch = ScratchRepository(Path(scratch_dir) / "repository")
+        with tempfile.TemporaryDirectory(prefix="osorganic-publish-") as workspace:
             changes = apply_patch(
-                self.github, self.repository, scratch, patch, paths, head=head, base_commit=self.proposal.base_commit
+                self.github, self.repository, Path(workspace), patch, paths, head=head, base_commit=self.proposal.base_commit
             )
-        if not changes:
+        if changes:
+            commit_sha = self.write_commit(branch, head, branch_exists, changes)
+        elif branch_exists:
+            commit_sha = head  # an earlier publish of this proposal pushed it: finish its pull request and comment
+        else:
             return self.comment_only(f"the patch changes nothing on `{branch}`, so nothing was committed.")
-        commit_sha = self.write_commit(branch, head, branch_exists, changes)
-        files = [change.path for change in changes]
+        files = [change.path for change in changes] or paths
         pull = self.open_or_update_pull(branch, files)
         headline = f"pushed {commit_sha[:12]} to `{branch}`; pull request #{pull.number}: {pull.url}"
         self.upsert_status_comment(messages.status_comment(self.proposal, headline))
