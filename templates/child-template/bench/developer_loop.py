@@ -80,15 +80,14 @@ def run_scenario(wire: str, budget_line: str, script: list) -> dict[str, float]:
 
 def main() -> None:
     repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 3
-    print(
-        f"{'scenario':<32} {'status':<17} {'steps':>5} {'tokens':>7} {'wall s':>7} {'model s':>8} {'tools s':>8} {'loop ms/step':>13}"
-    )
+    columns = ("steps", "tokens", "wall s", "model s", "tools s", "loop ms/step")
+    print(f"{'scenario':<32} {'status':<17} " + " ".join(f"{column:>8}" for column in columns))
     for name, (wire, budget_line, script) in SCENARIOS.items():
         runs = [run_scenario(wire, budget_line, script()) for _ in range(repeats)]
         median = {key: statistics.median(run[key] for run in runs) for key in runs[0] if key != "status"}
         print(
-            f"{name:<32} {runs[0]['status']:<17} {median['steps']:>5.0f} {median['tokens']:>7.0f} {median['wall_s']:>7.2f} "
-            f"{median['model_s']:>8.3f} {median['tools_s']:>8.2f} {median['overhead_ms_per_step']:>13.2f}"
+            f"{name:<32} {runs[0]['status']:<17} {median['steps']:>8.0f} {median['tokens']:>8.0f} {median['wall_s']:>8.2f} "
+            f"{median['model_s']:>8.3f} {median['tools_s']:>8.2f} {median['overhead_ms_per_step']:>8.2f}"
         )
     print(f"(medians of {repeats} runs; 'loop ms/step' is wall time minus model and tool time, per model turn)")
 
