@@ -85,12 +85,13 @@ def text_terms(text: str) -> list[str]:
     return [term for identifier in _IDENTIFIER.findall(text) for term in identifier_terms(identifier)]
 
 
-def term_counts(text: str) -> Counter[str]:
+def term_counts(text: str) -> dict[str, int]:
     """How often each term occurs: identifiers are counted first, so each distinct one is split once."""
-    counts: Counter[str] = Counter()
+    counts: dict[str, int] = {}
+    count_of = counts.get
     for identifier, occurrences in Counter(_IDENTIFIER.findall(text)).items():
         for term in identifier_terms(identifier):
-            counts[term] += occurrences
+            counts[term] = count_of(term, 0) + occurrences
     return counts
 
 
@@ -118,7 +119,7 @@ class QueryTerm:
 
 @dataclass
 class IndexedFile:
-    term_counts: Counter[str]
+    term_counts: dict[str, int]
     length: int
     path_terms: frozenset[str]
     definition_terms: frozenset[str]
