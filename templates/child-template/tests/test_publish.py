@@ -334,6 +334,7 @@ def test_new_deleted_renamed_executable_symlink_and_binary_files_arrive_intact(
     (checkout / "docs" / "logo.bin").write_bytes(bytes(range(255, -1, -1)) * 4 + b"\x00tail")
     (checkout / "docs" / "new.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(300))
     (checkout / "docs" / "notes.md").write_text("Notes with ünïcödé\r\nand CRLF\r\n")
+    (checkout / "docs" / "ünïcödé name with spaces.md").write_text("a file name git quotes\n")
 
     result = run_publish(runs.propose(checkout), client, None)
 
@@ -444,6 +445,16 @@ def test_a_symlink_escaping_the_repository_is_refused(github: FakeGitHubGit, cli
     checkout = runs.checkout()
     (checkout / "docs" / "secrets").symlink_to("../../../etc/passwd")
     refused(run_publish(runs.propose(checkout), client, None), github, "symlink `docs/secrets` points at `../../../etc/passwd`")
+
+
+def test_a_symlink_standing_in_for_the_workflows_folder_is_refused(
+    github: FakeGitHubGit, client: GitHubClient, runs: Runs
+) -> None:
+    checkout = runs.checkout()
+    (checkout / "ci").mkdir()
+    (checkout / "ci" / "deploy.yml").write_text("on: push\n")
+    (checkout / ".github").symlink_to("ci")
+    refused(run_publish(runs.propose(checkout), client, None), github, "`.github` is a GitHub Actions workflow")
 
 
 def test_an_absolute_symlink_is_refused(github: FakeGitHubGit, client: GitHubClient, runs: Runs) -> None:

@@ -172,7 +172,10 @@ def path_problem(path: str, policy: PublishPolicy) -> str | None:
         return f"{shown} leaves the repository or is not normalised (`..`, `.` or an empty component)"
     if any(part.casefold() == ".git" for part in parts):
         return f"{shown} is inside `.git/`, which is never written"
-    if path.casefold().startswith(WORKFLOWS_PREFIX) and not policy.allow_workflow_changes:
+    # `.github` or `.github/workflows` themselves can only be written as a file or a symlink standing in
+    # for the workflows folder: treated as workflow changes.
+    workflow_path = path.casefold().startswith(WORKFLOWS_PREFIX) or path.casefold() in (".github", ".github/workflows")
+    if workflow_path and not policy.allow_workflow_changes:
         return f"{shown} is a GitHub Actions workflow (`{WORKFLOWS_PREFIX}`): {ALLOW_WORKFLOWS_HINT}"
     for protected in policy.protected_paths:
         protected = protected.strip("/")
