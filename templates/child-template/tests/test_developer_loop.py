@@ -377,3 +377,20 @@ def test_the_cli_refuses_a_folder_that_is_not_a_checkout(tmp_path) -> None:
     assert completed.returncode == 2
     assert "--checkout" in completed.stderr and "not the root of a git checkout" in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+class BrokenProvider:
+    """A provider object whose own code fails: the run must still end with a proposal that says why."""
+
+    name = "openai"
+
+    def complete_with_tools(self, request):
+        raise RuntimeError("the provider library broke")
+
+
+def test_an_unexpected_error_ends_as_a_failed_proposal(developer_run: DeveloperRun, tmp_path) -> None:
+    result = developer_run.run(BrokenProvider(), write_config(tmp_path / "cfg"))
+    assert result.outcome == "failed" and result.exit_code == 1
+    proposal = read_proposal(developer_run.out)
+    assert proposal.status == "failed" and "RuntimeError: the provider library broke" in (proposal.error or "")
+    assert (developer_run.out / "change.patch").read_bytes() == b""

@@ -21,7 +21,7 @@ from ..config import AgentConfig
 from ..developer.budget import RunBudget
 from ..developer.checks import CheckRunner
 from ..developer.loop import DeveloperLoop, Interrupted, LoopOutcome, StopSignals
-from ..developer.record import Change, Transcript, current_branch, describe_change, head_commit
+from ..developer.record import Change, RecordError, Transcript, current_branch, describe_change, head_commit
 from ..developer.retrieval import RepositoryIndex
 from ..developer.tools import ToolBox
 from ..developer.workspace import Workspace, scrubbed_environment, secret_values
@@ -86,18 +86,23 @@ class DeveloperAgent(BaseAgent):
         branch = self.branch_for(issue, base_branch)
 
         transcript = Transcript(out / TRANSCRIPT_FILE, self.secrets(source_environment))
+        loop: DeveloperLoop | None = None
         try:
             with StopSignals() as signals:
-                loop = self.build_loop(issue, checkout, source_environment, command_environment, base_commit, transcript)
                 try:
+                    loop = self.build_loop(issue, checkout, source_environment, command_environment, base_commit, transcript)
                     outcome = loop.run()
-                except Interrupted as interrupted:  # a signal between two steps of the loop
+                except Interrupted as interrupted:  # a signal outside a step of the loop
                     outcome = LoopOutcome(
                         "budget_exhausted", budget_exhausted="interrupted", remaining=f"Stopped by {interrupted.signal_name}."
                     )
+                except Exception as error:  # noqa: BLE001 - the run fails, but says why and keeps its work
+                    transcript.write("error", error=f"{error.__class__.__name__}: {error}")
+                    outcome = LoopOutcome("failed", error=f"the run stopped on an error: {error.__class__.__name__}: {error}")
                 signals.disarm()
-                change = describe_change(checkout, base_commit, command_environment)
-                transcript.write("timings", **loop.timings.as_dict())
+                change = self.change_or_nothing(checkout, base_commit, command_environment, transcript)
+                if loop is not None:
+                    transcript.write("timings", **loop.timings.as_dict())
                 proposal = self.write_proposal(
                     out,
                     issue=issue,
@@ -129,6 +134,16 @@ class DeveloperAgent(BaseAgent):
         if checked_out and checked_out.startswith(f"feature/issue-{number}-"):
             return checked_out
         return issue_branch(number, str(issue.get("title") or ""))
+
+    def change_or_nothing(
+        self, checkout: Path, base_commit: str, environment: Mapping[str, str], transcript: Transcript
+    ) -> Change:
+        """The checkout's change; when git cannot describe it, an empty one (the proposal then says why)."""
+        try:
+            return describe_change(checkout, base_commit, environment)
+        except RecordError as error:
+            transcript.write("error", error=str(error))
+            return Change(patch=b"", files=())
 
     def secrets(self, environment: Mapping[str, str]) -> list[str]:
         return [*secret_values(environment), *secret_values(self.settings.values)]
@@ -239,7 +254,7 @@ class DeveloperAgent(BaseAgent):
         issue: dict[str, Any],
         outcome: LoopOutcome,
         change: Change,
-        loop: DeveloperLoop,
+        loop: DeveloperLoop | None,
         base_commit: str,
         base_branch: str | None,
         default_branch: str,
@@ -253,7 +268,8 @@ class DeveloperAgent(BaseAgent):
             issue.get("title"), 200
         )
         summary = outcome.finish.summary if outcome.finish else ""
-        budget = loop.budget
+        budget = loop.budget if loop is not None else RunBudget(self.config.developer_budgets, self.llm.name)
+        checks = loop.checks if loop is not None else None
         proposal = Proposal(
             repository=self.repository,
             issue=int(issue["number"]),
@@ -268,8 +284,8 @@ class DeveloperAgent(BaseAgent):
             budget_exhausted=outcome.budget_exhausted,
             remaining=outcome.remaining[:5_000],
             error=(outcome.error or None) and outcome.error[:2_000],
-            checks=list(loop.checks.outcomes),
-            check_rounds=loop.checks.rounds,
+            checks=list(checks.outcomes) if checks else [],
+            check_rounds=checks.rounds if checks else 0,
             usage=Usage(
                 provider=self.llm.name,
                 model=self.model_name(),
