@@ -213,9 +213,20 @@ def test_tests_are_found_for_plural_and_compound_module_names(tmp_path: Path) ->
     (tmp_path / "tests/test_models.py").write_text("from app import models\n\n\ndef test_invoice():\n    models.Invoice()\n")
     (tmp_path / "tests/test_flow.py").write_text("import app.cart_service as service\n")
     (tmp_path / "tests/test_mentions.py").write_text("# cart_service is covered elsewhere\n")
+    (tmp_path / "tests/conftest.py").write_text("from app import models\n")  # a helper, not a test
     git(tmp_path, "init", "-q")
     index = RepositoryIndex.build(tmp_path)
 
     assert index.tests_for("app/models.py") == ["tests/test_models.py"]
     assert index.tests_for("app/cart_service.py") == ["tests/test_flow.py", "tests/test_mentions.py"]
     assert index.tests_for("tests/test_models.py") == []
+
+
+def test_the_map_keeps_long_definition_lists_short(tmp_path: Path) -> None:
+    (tmp_path / "ledger.py").write_text("".join(f"def ledger_step_{n}():\n    pass\n\n\n" for n in range(15)))
+    git(tmp_path, "init", "-q")
+
+    repository_map = RepositoryIndex.build(tmp_path).repository_map("ledger step")
+
+    assert "    def ledger_step_9 (line 37)\n    ... and 5 more definitions" in repository_map
+    assert "ledger_step_10" not in repository_map

@@ -33,6 +33,7 @@ LINES_PER_HIT = 3
 MAX_LINE_CHARS = 200
 MAP_FILES = 12
 MAP_TESTS_PER_FILE = 3
+MAP_DEFINITIONS_PER_FILE = 10
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DEFINITION = re.compile(
@@ -174,10 +175,9 @@ def read_text_file(path: Path, max_file_bytes: int) -> tuple[str, tuple[int, int
 
 
 def is_test_path(path: str) -> bool:
-    pure = PurePosixPath(path)
-    return pure.suffix == ".py" and (
-        pure.name.startswith("test_") or pure.name.endswith("_test.py") or "tests" in pure.parts[:-1]
-    )
+    """A pytest test module by name: `test_*.py` or `*_test.py` (helpers such as conftest.py are not tests)."""
+    name = PurePosixPath(path).name
+    return name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))
 
 
 class RepositoryIndex:
@@ -305,7 +305,10 @@ class RepositoryIndex:
         ]
         for hit in self.search(query, limit=MAP_FILES):
             lines.append(f"- {hit.path}")
-            lines += [f"    {definition}" for definition in python_definitions(self.root / hit.path, self.max_file_bytes)]
+            definitions = python_definitions(self.root / hit.path, self.max_file_bytes)
+            lines += [f"    {definition}" for definition in definitions[:MAP_DEFINITIONS_PER_FILE]]
+            if len(definitions) > MAP_DEFINITIONS_PER_FILE:
+                lines.append(f"    ... and {len(definitions) - MAP_DEFINITIONS_PER_FILE} more definitions")
             tests = self.tests_for(hit.path)
             if tests:
                 lines.append("    tested by: " + ", ".join(tests))
