@@ -426,7 +426,8 @@ def git_changed_paths(root: Path, environment: Mapping[str, str] | None = None) 
         status = subprocess.run(
             ["git", "status", "--porcelain", "-z", "--untracked-files=all", "--no-renames"],  # noqa: S607
             cwd=root,
-            env=dict(environment) if environment is not None else None,
+            # Only a look: git status must not take the index lock a command of the model's may want.
+            env={**(os.environ if environment is None else environment), "GIT_OPTIONAL_LOCKS": "0"},
             capture_output=True,
             check=True,
             timeout=60,
