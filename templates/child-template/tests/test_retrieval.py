@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,9 @@ ISSUE = (
     "When a customer's cart qualifies for a loyalty discount, apply_discount rounds the percentage down "
     "instead of to the nearest cent, so CartService totals are one cent too high."
 )
+
+
+Words = Callable[..., list[str]]  # words(count, domain_share=0.0): made-up words, some from DOMAIN_WORDS
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,7 @@ def write_synthetic_repository(root: Path, *, file_count: int = 2000, seed: int 
     )
 
 
-def module_source(words, generator: random.Random, number: int) -> str:
+def module_source(words: Words, generator: random.Random, number: int) -> str:
     doc = " ".join(words(14, 0.12)).capitalize() + "."
     functions = []
     for _ in range(generator.randint(3, 6)):
@@ -75,6 +79,12 @@ def module_source(words, generator: random.Random, number: int) -> str:
         functions.append(f'def {name}({", ".join(words(2))}):\n    """{" ".join(words(8, 0.1))}."""\n    return {body}\n')
     class_name = "".join(word.capitalize() for word in words(2, 0.2))
     decoy = "\ndef apply_tax(price, rate):\n    return round(price * (1 + rate), 2)\n" if number % 40 == 0 else ""
+    if number % 97 == 0:  # the issue's words and near-identifiers, without its module
+        decoy += (
+            "\n\ndef apply_discounts_later(cart_service, loyalty):\n"
+            '    """Defer loyalty discounts for a customer cart; the percentage is kept as given."""\n'
+            "    return cart_service  # CartService totals are not touched here\n"
+        )
     return f'"""{doc}"""\n\n\n' + "\n\n".join(functions) + f"\n\nclass {class_name}:\n    total = 0\n{decoy}"
 
 
@@ -99,7 +109,7 @@ class CartService:
 '''
 
 
-def synthetic_test_source(number: int, target: int, words) -> str:
+def synthetic_test_source(number: int, target: int, words: Words) -> str:
     module = f"src.pkg{number % 25:02d}.mod_{number:04d}"
     if number == target:
         return (
@@ -127,6 +137,7 @@ def test_the_module_an_issue_is_about_ranks_first_among_two_thousand_files(tmp_p
     hits = index.search(ISSUE)
     assert hits[0].path == repository.target_module
     assert any("def apply_discount" in line for _, line in hits[0].lines)
+    assert index.search("apply_discount")[0].path == repository.target_module
     line_numbers = [number for number, _ in hits[0].lines]
     assert line_numbers == sorted(line_numbers) and len(line_numbers) <= 3
 
