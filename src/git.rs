@@ -61,7 +61,7 @@ pub fn tree_from_base<'a>(
 ) -> Result<Oid, git2::Error> {
     let mut base_entries = blob_entries(base)?;
     let odb = repository.odb()?;
-    let mut updates = TreeUpdateBuilder::new();
+    let mut changed = Vec::new();
     for (path, contents, executable) in files {
         let id = Oid::hash_object(ObjectType::Blob, contents)?;
         let mode = if executable {
@@ -76,12 +76,37 @@ pub fn tree_from_base<'a>(
         if !odb.exists_ext(id, OdbLookupFlags::NO_REFRESH) {
             odb.write(ObjectType::Blob, contents)?;
         }
+        changed.push((path, id, mode));
+    }
+    // Removals first, as a tree of their own: a file that becomes a folder (or the reverse) must be gone before
+    // its new entry goes in, or libgit2 refuses the edit as a directory/file conflict.
+    let mut tree = base.id();
+    if !base_entries.is_empty() {
+        let mut removals = TreeUpdateBuilder::new();
+        for path in base_entries.keys() {
+            removals.remove(path.as_str());
+        }
+        tree = removals.create_updated(repository, base)?;
+    }
+    if changed.is_empty() {
+        return Ok(tree);
+    }
+    let current = repository.find_tree(tree)?;
+    let mut updates = TreeUpdateBuilder::new();
+    for (path, _, _) in &changed {
+        if let Ok(entry) = current.get_path(Path::new(path)) {
+            // A folder where a file goes: every file under it was removed above, so only empty folders are left.
+            if entry.kind() == Some(ObjectType::Tree) {
+                updates.remove(*path);
+            }
+        }
+    }
+    let current = repository.find_tree(updates.create_updated(repository, &current)?)?;
+    let mut updates = TreeUpdateBuilder::new();
+    for (path, id, mode) in changed {
         updates.upsert(path, id, mode);
     }
-    for path in base_entries.keys() {
-        updates.remove(path.as_str());
-    }
-    updates.create_updated(repository, base)
+    updates.create_updated(repository, &current)
 }
 
 /// Every blob of `tree` (files and symlinks) by path, with its id and mode.

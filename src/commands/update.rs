@@ -86,7 +86,11 @@ pub fn update(args: UpdateArgs, printer: &Printer) -> Result<ExitStatus> {
     let versions = (record.template.version.as_str(), new_version.as_str());
     if options.mode == Mode::DryRun {
         report::plan(&options, versions, &outcome, printer)?;
-        return Ok(ExitStatus::Success);
+        return Ok(if outcome.is_clean() {
+            ExitStatus::Success
+        } else {
+            ExitStatus::UserActionNeeded
+        });
     }
     plan::refuse_untracked_in_the_way(&repo, &comparison.head.tree()?, &outcome)?;
     let plan::Comparison {

@@ -123,12 +123,7 @@ fn save_unfinished_state(
         template_copies: outcome
             .conflicts
             .iter()
-            .filter_map(|conflict| {
-                conflict
-                    .template_copy
-                    .as_ref()
-                    .map(|(path, _)| path.clone())
-            })
+            .flat_map(|conflict| conflict.saved_copies().map(str::to_owned))
             .collect(),
     };
     state::save(repo, &state)

@@ -304,12 +304,10 @@ pub fn refuse_untracked_in_the_way(
 ) -> Result<()> {
     let workdir = repo.workdir().context("the child has no working tree")?;
     let written = outcome.files.iter().map(|file| file.path.as_str()).chain(
-        outcome.conflicts.iter().filter_map(|conflict| {
-            conflict
-                .template_copy
-                .as_ref()
-                .map(|(path, _)| path.as_str())
-        }),
+        outcome
+            .conflicts
+            .iter()
+            .flat_map(|conflict| conflict.saved_copies()),
     );
     let in_the_way: Vec<&str> = written
         .filter(|path| head_tree.get_path(Path::new(path)).is_err() && workdir.join(path).exists())

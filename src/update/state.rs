@@ -25,7 +25,8 @@ pub struct UpdateState {
     pub template_commit: String,
     /// Files the update created that HEAD did not have.
     pub added_paths: Vec<String>,
-    /// Template copies saved beside binary conflicts (untracked).
+    /// Copies saved beside conflicts (untracked): the template's of a binary file, the child's of a file/folder
+    /// conflict.
     pub template_copies: Vec<String>,
 }
 

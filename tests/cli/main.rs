@@ -10,5 +10,6 @@ mod support;
 mod template_sync;
 mod update;
 mod update_base;
+mod update_conflicts;
 mod update_env;
 mod update_rebuild;

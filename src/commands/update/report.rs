@@ -124,6 +124,11 @@ fn print_file(file: &FileReport, printer: &Printer) {
         FileChange::Conflict => "conflict",
     };
     match (&file.conflict, &file.template_copy) {
+        (Some(kind), _) if file.child_copy.is_some() => printer.warn(format!(
+            "conflict ({kind}) {}: the child's version is in `{}`",
+            file.path,
+            file.child_copy.as_deref().unwrap_or_default()
+        )),
         (Some(kind), Some(copy)) => printer.warn(format!(
             "conflict ({kind}) {}: the template's version is in `{copy}`",
             file.path

@@ -97,6 +97,10 @@ pub enum ConflictKind {
     /// Both changed a binary file: the child's bytes stay, the template's are saved beside them.
     #[serde(rename = "binary")]
     Binary,
+    /// One side has a file where the other has a folder: the folder's files take the path, the child's file is
+    /// saved beside it as `PATH~child`.
+    #[serde(rename = "file/folder")]
+    FileFolder,
 }
 
 impl fmt::Display for ConflictKind {
@@ -107,6 +111,7 @@ impl fmt::Display for ConflictKind {
             Self::DeleteModify => "delete/modify: deleted in the child, changed by the template",
             Self::AddAdd => "add/add",
             Self::Binary => "binary",
+            Self::FileFolder => "file/folder: a file on one side, a folder on the other",
         })
     }
 }
@@ -121,6 +126,9 @@ pub struct FileReport {
     /// Where the template's version of a binary conflict was saved.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub template_copy: Option<String>,
+    /// Where the child's file of a file/folder conflict was saved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub child_copy: Option<String>,
 }
 
 /// A blob and its file mode.
@@ -149,6 +157,16 @@ pub struct Conflict {
     pub worktree: Entry,
     /// Binary conflicts: the template's version, saved at this path beside the child's.
     pub template_copy: Option<(String, Oid)>,
+    /// File/folder conflicts: the child's file, saved at this path (untracked) where the folder cannot hold it.
+    pub child_copy: Option<String>,
+}
+
+impl Conflict {
+    /// The untracked files this conflict leaves beside the child's: the template's copy, the child's copy.
+    pub fn saved_copies(&self) -> impl Iterator<Item = &str> {
+        let template = self.template_copy.as_ref().map(|(path, _)| path.as_str());
+        template.into_iter().chain(self.child_copy.as_deref())
+    }
 }
 
 /// The merge, computed and not yet written.
@@ -234,11 +252,61 @@ pub fn three_way(
                 outcome.entries.insert(path, entry);
             }
             resolve::Resolution::Remove => {}
-            resolve::Resolution::Conflict(conflict) => outcome.conflicts.push(conflict),
+            resolve::Resolution::Conflict(conflict) => outcome.conflicts.push(*conflict),
         }
     }
+    drop_rename_sources(&mut outcome, &changes);
+    set_file_folder_copies(&mut outcome);
     outcome.files = report(trees, &changes, &outcome)?;
     Ok(outcome)
+}
+
+/// A template rename in conflict is one conflict at the new path, holding all three sides: the modify/delete
+/// `merge_trees` also reports at the old path is dropped (only when the new path is in conflict, so a rename
+/// libgit2 did not see keeps its modify/delete).
+fn drop_rename_sources(outcome: &mut MergeOutcome, changes: &ChangedPaths) {
+    let conflicted: BTreeSet<String> = outcome
+        .conflicts
+        .iter()
+        .map(|conflict| conflict.path.clone())
+        .collect();
+    let carried: BTreeSet<&String> = changes
+        .theirs_renames
+        .iter()
+        .filter(|(new, _)| conflicted.contains(*new))
+        .map(|(_, old)| old)
+        .collect();
+    outcome.conflicts.retain(|conflict| {
+        !(conflict.kind == ConflictKind::ModifyDelete && carried.contains(&conflict.path))
+    });
+}
+
+/// A conflicted file whose path is a folder of the result, or lies under a file of the result, cannot stay at its
+/// path: it is saved beside it, as `PATH~child` (or `FOLDER~child/REST` under a file), and the conflict becomes a
+/// file/folder one.
+fn set_file_folder_copies(outcome: &mut MergeOutcome) {
+    for conflict in &mut outcome.conflicts {
+        let folder_prefix = format!("{}/", conflict.path);
+        let is_folder = outcome
+            .entries
+            .range(folder_prefix.clone()..)
+            .next()
+            .is_some_and(|(path, _)| path.starts_with(&folder_prefix));
+        let copy = if is_folder {
+            Some(format!("{}~child", conflict.path))
+        } else {
+            Path::new(&conflict.path)
+                .ancestors()
+                .skip(1)
+                .filter_map(|folder| folder.to_str())
+                .find(|folder| !folder.is_empty() && outcome.entries.contains_key(*folder))
+                .map(|file| format!("{file}~child{}", &conflict.path[file.len()..]))
+        };
+        if copy.is_some() {
+            conflict.kind = ConflictKind::FileFolder;
+            conflict.child_copy = copy;
+        }
+    }
 }
 
 /// The stage of an index entry, from its flags.
@@ -443,6 +511,7 @@ fn report(
                 .template_copy
                 .as_ref()
                 .map(|(path, _)| path.clone()),
+            child_copy: conflict.child_copy.clone(),
         })
         .collect();
     for path in changes
@@ -466,6 +535,7 @@ fn report(
             change,
             conflict: None,
             template_copy: None,
+            child_copy: None,
         });
     }
     files.sort_by(|left, right| left.path.cmp(&right.path));

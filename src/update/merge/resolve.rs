@@ -14,7 +14,7 @@ pub(super) enum Resolution {
     Take(String, Entry),
     /// Resolved as a deletion.
     Remove,
-    Conflict(Conflict),
+    Conflict(Box<Conflict>),
 }
 
 pub(super) struct Resolver<'a, 'repo> {
@@ -102,15 +102,29 @@ impl Resolver<'_, '_> {
             .their
             .as_ref()
             .map(|entry| original(entry, &self.trees.theirs));
-        if let Some(resolution) = trivial(ancestor.as_ref(), ours.as_ref(), theirs.as_ref()) {
-            return Ok(resolution);
-        }
-        let path = ours
+        let renamed_from = theirs
             .as_ref()
-            .or(theirs.as_ref())
-            .or(ancestor.as_ref())
-            .map(|stage| stage.path.clone())
-            .unwrap_or_default();
+            .and_then(|stage| self.changes.theirs_renames.get(&stage.path));
+        let (ancestor, ours) = match (renamed_from, &theirs) {
+            (Some(old), Some(their_stage)) => self.follow_rename(old, their_stage, ancestor, ours),
+            _ => (ancestor, ours),
+        };
+        // A file the child deleted and the template renamed is a rename/delete conflict, as git reports it.
+        let renamed_and_deleted = renamed_from.is_some() && ours.is_none();
+        if !renamed_and_deleted {
+            if let Some(resolution) = trivial(ancestor.as_ref(), ours.as_ref(), theirs.as_ref()) {
+                return Ok(resolution);
+            }
+        }
+        let path = match (renamed_from, &theirs) {
+            (Some(_), Some(their_stage)) => their_stage.path.clone(),
+            _ => ours
+                .as_ref()
+                .or(theirs.as_ref())
+                .or(ancestor.as_ref())
+                .map(|stage| stage.path.clone())
+                .unwrap_or_default(),
+        };
         let binary = [&ancestor, &ours, &theirs]
             .into_iter()
             .flatten()
@@ -133,6 +147,7 @@ impl Resolver<'_, '_> {
                     mode: 0o100644,
                 }),
             template_copy: None,
+            child_copy: None,
             ancestor: None,
             ours: None,
             theirs: None,
@@ -164,7 +179,31 @@ impl Resolver<'_, '_> {
         result.ancestor = ancestor;
         result.ours = ours;
         result.theirs = theirs;
-        Ok(Resolution::Conflict(result))
+        Ok(Resolution::Conflict(Box::new(result)))
+    }
+
+    /// A conflict at a path the template renamed to: `merge_trees` leaves the base and the child at the old path
+    /// (or out of the conflict); they are brought to the new path, where git puts all three stages.
+    fn follow_rename(
+        &self,
+        old: &str,
+        theirs: &StageEntry,
+        ancestor: Option<StageEntry>,
+        ours: Option<StageEntry>,
+    ) -> (Option<StageEntry>, Option<StageEntry>) {
+        let at_new_path = |entry: Entry| StageEntry {
+            path: theirs.path.clone(),
+            entry,
+        };
+        let ancestor = ancestor
+            .map(|stage| stage.entry)
+            .or_else(|| blob_entry(&self.trees.base, old))
+            .map(at_new_path);
+        let ours = ours
+            .map(|stage| stage.entry)
+            .or_else(|| blob_entry(&self.trees.ours, old))
+            .map(at_new_path);
+        (ancestor, ours)
     }
 
     /// The child's text with inline conflict markers, merged as plain LF text and given the child's style.
@@ -237,6 +276,8 @@ fn trivial(
         (_, Some(ours), Some(theirs)) if ours.entry == theirs.entry => take(ours),
         (Some(base), Some(ours), None) if ours.entry == base.entry => Some(Resolution::Remove),
         (Some(base), None, Some(theirs)) if theirs.entry == base.entry => Some(Resolution::Remove),
+        // Gone on both sides at this path (a rename's old path: its conflict is at the new one).
+        (Some(_), None, None) => Some(Resolution::Remove),
         _ => None,
     }
 }

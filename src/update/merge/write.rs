@@ -122,7 +122,8 @@ fn result_tree(
     }
     if with_conflicts {
         for conflict in &outcome.conflicts {
-            index.add(&index_entry(&conflict.path, conflict.worktree, 0))?;
+            let on_disk = conflict.child_copy.as_deref().unwrap_or(&conflict.path);
+            index.add(&index_entry(on_disk, conflict.worktree, 0))?;
         }
     }
     let record = repo.blob(finish.record)?;
@@ -162,6 +163,13 @@ fn checkout(
     for side in sides.flatten() {
         options.path(side.path.as_str());
     }
+    for copy in outcome
+        .conflicts
+        .iter()
+        .filter_map(|conflict| conflict.child_copy.as_deref())
+    {
+        options.path(copy);
+    }
     repo.checkout_tree(tree.as_object(), Some(&mut options))
 }
 
@@ -180,6 +188,10 @@ fn stage_conflicts(repo: &Repository, outcome: &MergeOutcome) -> Result<(), git2
             if let Some(side) = side {
                 index.add(&index_entry(&side.path, side.entry, stage))?;
             }
+        }
+        // The child's file saved beside a folder stays untracked, as git leaves `PATH~HEAD`.
+        if let Some(copy) = &conflict.child_copy {
+            index.remove_path(Path::new(copy))?;
         }
     }
     index.write()
