@@ -197,8 +197,12 @@ def test_secret_values_lists_values_worth_redacting_longest_first() -> None:
     assert "abc" not in values
     assert values.count(SOURCE_ENVIRONMENT["GITHUB_TOKEN"]) == 1
     assert set(values) == {
-        SOURCE_ENVIRONMENT[name]
-        for name in ("GITHUB_TOKEN", "OPENAI_API_KEY", "DATABASE_URL", "MY_SECRET", "AWS_ACCESS_KEY_ID", "SENTRY_DSN")
+        *(
+            SOURCE_ENVIRONMENT[name]
+            for name in ("GITHUB_TOKEN", "OPENAI_API_KEY", "DATABASE_URL", "MY_SECRET", "AWS_ACCESS_KEY_ID", "SENTRY_DSN")
+        ),
+        "hunter2hunter2",  # the password inside DATABASE_URL
+        "pypi-password",  # inside PIP_INDEX_URL, whose name says nothing
     }
     assert [len(value) for value in values] == sorted((len(value) for value in values), reverse=True)
 

@@ -57,7 +57,7 @@ MARKER_VARIABLE = "OSORGANIC_COMMAND_ID"
 FIXED_VARIABLES = {"GIT_TERMINAL_PROMPT": "0", "PAGER": "cat", "GIT_PAGER": "cat", "NO_COLOR": "1"}
 _SECRET_NAME = re.compile(r"TOKEN|KEY|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE|DATABASE_URL|_DSN$", re.IGNORECASE)
 # A value carrying a password inside a URL (`scheme://user:password@host`) is secret whatever its name.
-_CREDENTIAL_URL = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
+_CREDENTIAL_URL = re.compile(r"://[^/\s:@]+:([^/\s@]+)@")
 MIN_SECRET_LENGTH = 8
 
 READ_CHUNK_BYTES = 64 * 1024
@@ -91,9 +91,11 @@ def scrubbed_environment(source: Mapping[str, str]) -> dict[str, str]:
 
 
 def secret_values(source: Mapping[str, str]) -> list[str]:
-    """Values of secret-looking variables (at least 8 characters), longest first, for redacting transcripts."""
-    values = {value for name, value in source.items() if looks_secret(name) and len(value) >= MIN_SECRET_LENGTH}
-    return sorted(values, key=lambda value: (-len(value), value))
+    """Values of secret-looking variables, and passwords inside URLs of any variable (at least 8 characters
+    each), longest first, for redacting transcripts."""
+    values = {value for name, value in source.items() if looks_secret(name)}
+    values |= {password for value in source.values() for password in _CREDENTIAL_URL.findall(value)}
+    return sorted((value for value in values if len(value) >= MIN_SECRET_LENGTH), key=lambda value: (-len(value), value))
 
 
 def cut_marker(dropped_chars: int) -> str:
