@@ -1,6 +1,9 @@
 """Applying a proposal's patch to the branch head without a clone: the touched files are fetched through
-the Git data API into a scratch repository, `git apply --index` runs there (three-way when the branch
-moved on since the run's base commit), and the result is read back as blobs and modes to write.
+the Git data API into a scratch repository, `git apply --cached --binary` runs on its index (three-way
+when the branch moved on since the run's base commit), and the result is read back as blobs and modes.
+
+`--cached` is `--index` without a working tree: nothing from the proposal is ever written to disk as a
+file or a symlink, and no `.gitattributes` conversion touches the content between the patch and GitHub.
 """
 
 from __future__ import annotations
@@ -51,11 +54,10 @@ class ScratchRepository:
         return self._git(["cat-file", "blob", sha])
 
     def stage(self, files: dict[str, FileState]) -> None:
-        """Make the index hold exactly `files`, and check them out into the working tree."""
+        """Make the index hold exactly `files`."""
         records = b"".join(f"{state.mode} {state.sha}\t{path}".encode() + b"\0" for path, state in sorted(files.items()))
         if records:
             self._git(["update-index", "-z", "--add", "--index-info"], data=records)
-            self._git(["checkout-index", "-a", "-f", "-u"])
 
     def staged(self) -> dict[str, FileState]:
         files: dict[str, FileState] = {}
@@ -71,10 +73,10 @@ class ScratchRepository:
         return sorted({name.decode("utf-8", errors="surrogateescape") for name in names if name})
 
     def apply(self, patch: bytes, *, three_way: bool) -> tuple[bool, str]:
-        """`git apply --index --binary` (with --3way): (applied, git's message)."""
+        """`git apply --cached --binary` (with --3way): (applied, git's message)."""
         patch_file = self.path.parent / f"{self.path.name}.patch"
         patch_file.write_bytes(patch)
-        arguments = ["apply", "--index", "--binary", "--whitespace=nowarn"]
+        arguments = ["apply", "--cached", "--binary", "--whitespace=nowarn"]
         result = run_git([*arguments, *(["--3way"] if three_way else []), str(patch_file)], cwd=self.path)
         return result.returncode == 0, result.stderr.decode(errors="replace").strip()
 
