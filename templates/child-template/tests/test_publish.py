@@ -51,6 +51,7 @@ def github(tmp_path: Path) -> Iterator[FakeGitHubGit]:
         fake.create_repository(INITIAL_FILES)
         fake.add_issue(ISSUE, "Greet people", "Say hello nicely", labels=("ready-for-dev",))
         yield fake
+        assert fake.failures == []
 
 
 @pytest.fixture
