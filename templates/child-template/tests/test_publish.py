@@ -19,6 +19,7 @@ from osorganicai.db import JobSpec, Store
 from osorganicai.github import GitHubClient, GitHubError, GitHubUnavailableError, PullRequest, TokenAuth
 from osorganicai.proposal import PATCH_FILE, CheckOutcome, Proposal, ProposalError, Usage, write_proposal
 from osorganicai.publishing import EXIT_BAD_PROPOSAL, PublishPolicy, PublishResult, exit_code, publish
+from osorganicai.publishing.patch_rules import numstat_paths, path_problem, symlink_problem
 
 from .fake_github_git import FakeGitHubGit, FileSpec
 
@@ -626,3 +627,70 @@ def test_publishing_the_same_proposal_again_finishes_what_a_failed_publish_start
     with psycopg.connect(database) as connection:
         statuses = [row[0] for row in connection.execute("select status from code_generations order by id")]
     assert statuses == ["failed", "published", "published"]
+
+
+def test_a_file_a_person_deleted_meanwhile_is_a_conflict_naming_it(
+    github: FakeGitHubGit, client: GitHubClient, runs: Runs
+) -> None:
+    checkout = runs.checkout()
+    edit_greeting(checkout)
+    run_publish(runs.propose(checkout), client, None)
+    rerun = runs.checkout(BRANCH)
+    (rerun / "app" / "greet.py").write_text("def greet(name):\n    return name\n")
+    folder = runs.propose(rerun)
+    github.push_commit(BRANCH, {"app/greet.py": None}, message="A person removes greet.py")
+
+    result = run_publish(folder, client, None)
+
+    assert result.outcome == "conflict"
+    assert "- `app/greet.py`" in status_comments(github)[0]["body"]
+
+
+# -- the rules on their own ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "problem"),
+    [
+        ("src/app.py", None),
+        ("docs/.gitkeep", None),
+        (".github/CODEOWNERS", None),
+        ("sub/.git/config", "inside `.git/`"),
+        (".GIT/config", "inside `.git/`"),
+        ("a/./b", "not normalised"),
+        ("a//b", "not normalised"),
+        ("C:/windows", "absolute path"),
+        ("~/.ssh/config", "absolute path"),
+        ("a\\b", "not a plain relative path"),
+        ("a\tb", "not a plain relative path"),
+        (".GitHub/Workflows/x.yml", "GitHub Actions workflow"),
+        (".osorganic.toml", "is protected"),
+        ("vendor/lib/x.c", "is protected"),
+    ],
+)
+def test_path_rules(path: str, problem: str | None) -> None:
+    found = path_problem(path, PublishPolicy(protected_paths=(".osorganic.toml", "vendor/")))
+    assert (found is None) if problem is None else (problem in (found or ""))
+
+
+@pytest.mark.parametrize(
+    ("path", "target", "problem"),
+    [
+        ("docs/link", b"../README.md", None),
+        ("a/b/link", b"../../c", None),
+        ("link", b"..", "leaves the repository"),
+        ("a/link", b"../../x", "leaves the repository"),
+        ("link", b"/etc/passwd", "absolute path"),
+        ("link", b"", "absolute path"),
+        ("link", b".git/config", "inside `.git/`"),
+        ("link", b"\xff", "not UTF-8"),
+    ],
+)
+def test_symlink_rules(path: str, target: bytes, problem: str | None) -> None:
+    found = symlink_problem(path, target)
+    assert (found is None) if problem is None else (problem in (found or ""))
+
+
+def test_numstat_records_name_both_sides_of_a_rename_in_either_format() -> None:
+    assert numstat_paths(b"1\t0\tnew.py\0-\t-\tlogo.png\0") == ["new.py", "logo.png"]
+    assert numstat_paths(b"0\t0\t\0old name.py\0new name.py\0") == ["old name.py", "new name.py"]

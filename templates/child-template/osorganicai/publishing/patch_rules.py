@@ -122,11 +122,11 @@ def touched_paths(patch: bytes) -> list[str]:
             result = run_git(["apply", "--numstat", "-z", *direction, str(patch_file)], cwd=Path(scratch))
             if result.returncode != 0:
                 raise PublishRefused(f"git cannot read the patch: {result.stderr.decode(errors='replace').strip()[:500]}")
-            paths.update(_numstat_paths(result.stdout))
+            paths.update(numstat_paths(result.stdout))
     return sorted(paths)
 
 
-def _numstat_paths(output: bytes) -> list[str]:
+def numstat_paths(output: bytes) -> list[str]:
     """Paths of `--numstat -z` records: `added\\tdeleted\\tpath\\0`, or `added\\tdeleted\\t\\0old\\0new\\0`."""
     tokens = output.split(b"\0")
     paths: list[str] = []
