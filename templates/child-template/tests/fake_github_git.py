@@ -25,12 +25,18 @@ Routes, all under /repos/{owner}/{name}:
     PATCH  /pulls/N                             edit title, body or state
     GET    /contents/PATH?ref=                  the raw file (Accept: application/vnd.github.raw+json)
 
-Test API (see each method): `FakeGitHubGit(tmp_path)` as a context manager; `create_repository(files)`;
-`clone(destination)` a working checkout whose `origin` is the bare repository; `push_commit(branch, files)`
-("a person's commit"); `branch_head(branch)`, `branch_files(branch)`, `tree_files(treeish)`;
-`add_issue(...)`, `add_comment(...)`, `comments(number)`, `pulls`; `requests` (method, path) log;
-`client()` a `GitHubClient` talking to it. File contents are `str`, `bytes` or `FileSpec(content, mode)`
-(mode "100755" executable, "120000" symlink whose content is the target).
+Test API (see each method):
+    with FakeGitHubGit(tmp_path / "github", repository="o/r", bot_login="bot[bot]") as github:
+        github.create_repository({"README.md": "hi\n", "run.sh": FileSpec("#!/bin/sh\n", "100755")})
+        github.add_issue(7, "Title", "Body", labels=("ready-for-dev",))
+        checkout = github.clone(tmp_path / "checkout")      # `origin` is the bare repository's path
+        github.push_commit("feature/issue-7-x", {"NOTES.md": "a person's commit\n", "old.txt": None})
+        client = github.client()                            # a GitHubClient on github.url with the token
+    Read back: `branch_head(branch)`, `branch_files(branch)` and `tree_files(treeish)` (path -> (mode, bytes)),
+    `comments(number)`, `issues`, `pulls`, `requests` ((method, path) log), `failures` (git errors answered 500).
+    Knobs: `refuse_drafts`, `max_tree_entries`, `permissions` (login -> role), `token`, `bot_login`.
+File contents are `str`, `bytes` or `FileSpec(content, mode)` (mode "100755" executable, "120000" a symlink
+whose content is its target); None deletes a path in `push_commit`.
 """
 
 from __future__ import annotations
