@@ -103,9 +103,14 @@ pub struct UpdateArgs {
     #[arg(long = "define", short = 'd', value_name = "KEY=VALUE")]
     pub defines: Vec<String>,
 
-    /// Accept defaults for new questions
+    /// Accept defaults for new questions (never for secret ones: give those with --define or
+    /// OSORGANIC_ANSWER_<KEY>)
     #[arg(long, short = 'y')]
     pub yes: bool,
+
+    /// Allow a template with another name than the one recorded in .osorganic.toml
+    #[arg(long)]
+    pub switch_template: bool,
 
     /// Write nothing; exit 0 when up to date, 1 when behind
     #[arg(long, conflicts_with_all = ["dry_run", "abort"])]

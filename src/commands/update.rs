@@ -8,6 +8,7 @@ use super::ExitStatus;
 use crate::cli::UpdateArgs;
 use crate::printer::Printer;
 use crate::update::apply::{self, Applied, UpdateWrite};
+use crate::update::plan::Refusal;
 use crate::update::state::{self, InProgress};
 use crate::update::{self as library, Standing, UpdateRequest, plan};
 
@@ -48,6 +49,7 @@ impl UpdateOptions {
                 to: args.to,
                 defines: args.defines,
                 yes: args.yes,
+                switch_template: args.switch_template,
             },
         })
     }
@@ -55,6 +57,16 @@ impl UpdateOptions {
 
 pub fn update(args: UpdateArgs, printer: &Printer) -> Result<ExitStatus> {
     let options = UpdateOptions::resolve(args)?;
+    match run(&options, printer) {
+        Err(error) => match error.downcast_ref::<Refusal>() {
+            Some(refusal) => Ok(report::refused(&options, refusal, printer)),
+            None => Err(error),
+        },
+        finished => finished,
+    }
+}
+
+fn run(options: &UpdateOptions, printer: &Printer) -> Result<ExitStatus> {
     library::tune_libgit2()?;
     let repo = library::open_child(&options.request.child)?;
     let in_progress = state::in_progress(&repo)?;
@@ -73,19 +85,24 @@ pub fn update(args: UpdateArgs, printer: &Printer) -> Result<ExitStatus> {
     let odb = repo.odb()?;
     if options.mode == Mode::Check {
         return Ok(match plan::check(&repo, &odb, &options.request, &record)? {
-            Standing::UpToDate { .. } => report::up_to_date(&options, &record, printer),
-            Standing::Behind { to, .. } => report::behind(&options, &record, &to, printer),
+            Standing::UpToDate { .. } => report::up_to_date(options, &record, printer),
+            Standing::Behind {
+                to, new_questions, ..
+            } => report::behind(options, &record, &to, &new_questions, printer),
         });
     }
     let comparison = plan::compare(&repo, &odb, &options.request, &record)?;
     if plan::is_up_to_date(&record, &comparison.new, &comparison.base) {
-        return Ok(report::up_to_date(&options, &record, printer));
+        return Ok(report::up_to_date(options, &record, printer));
+    }
+    if !comparison.new.defaulted_secrets.is_empty() {
+        return Err(Refusal::SecretsMissing(comparison.new.defaulted_secrets.clone()).into());
     }
     let outcome = plan::merge(&repo, &comparison, &record)?;
     let new_version = comparison.new.version().to_owned();
     let versions = (record.template.version.as_str(), new_version.as_str());
     if options.mode == Mode::DryRun {
-        report::plan(&options, versions, &outcome, printer)?;
+        report::plan(options, versions, &outcome, printer)?;
         return Ok(if outcome.is_clean() {
             ExitStatus::Success
         } else {
@@ -108,7 +125,7 @@ pub fn update(args: UpdateArgs, printer: &Printer) -> Result<ExitStatus> {
         outcome: &outcome,
         pending,
     })?;
-    report::finished(&options, &record.template.name, versions, &outcome, printer)?;
+    report::finished(options, &record.template.name, versions, &outcome, printer)?;
     Ok(match applied {
         Applied::Merged => ExitStatus::Success,
         Applied::Conflicts => ExitStatus::UserActionNeeded,

@@ -37,7 +37,7 @@ fn drift_check(child: &Child, drift: &Drift) -> Check {
             Group::Template,
             format!("up to date with {name} {version}"),
         ),
-        Drift::Known(Standing::Behind { from, to }) => Check::warn(
+        Drift::Known(Standing::Behind { from, to, .. }) => Check::warn(
             "template.drift",
             Group::Template,
             format!("behind its template: {}", describe_move(name, from, to)),

@@ -13,7 +13,7 @@ use super::merge::{self, Labels, MergeOutcome, ThreeTrees};
 use super::state::{self, InProgress};
 use crate::git;
 use crate::record::{ChildRecord, RECORD_FILE};
-use crate::template::answers::{self, AnswerLayer, Answers, Unanswered};
+use crate::template::answers::{self, AnswerLayer, Answers, AnswersError, Unanswered};
 use crate::template::name::ChildName;
 use crate::template::prompt::TerminalPrompter;
 use crate::template::render::render;
@@ -31,15 +31,41 @@ pub struct UpdateRequest {
     pub to: Option<String>,
     /// `KEY=VALUE` answers, new or changed.
     pub defines: Vec<String>,
-    /// New questions take their defaults instead of being asked.
+    /// New questions take their defaults instead of being asked (secret ones never do for a write).
     pub yes: bool,
+    /// A template with another name than the recorded one may be taken.
+    pub switch_template: bool,
+}
+
+/// Why an update stops before anything is written, for the user to act on (exit 1).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum Refusal {
+    #[error(
+        "the source holds the template `{found}`, not `{recorded}`, the one this child was made from\n\
+         hint: check `--from`; to move the child to `{found}` on purpose, add `--switch-template`"
+    )]
+    OtherTemplate { recorded: String, found: String },
+    #[error(
+        "secret answers are never recorded: {} no answer here, and `--yes` would replace it with a default\n\
+         hint: give {} (or run the update on a terminal without `--yes` to be asked)",
+        .0.iter().map(|name| format!("`{name}` has")).collect::<Vec<_>>().join(", "),
+        .0.iter().map(|name| format!("`--define {name}=VALUE` or `{}`", secret_variable(name))).collect::<Vec<_>>().join(", ")
+    )]
+    SecretsMissing(Vec<String>),
 }
 
 /// What `update --check` finds: the child matches the render of its source, or it is behind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Standing {
-    UpToDate { version: String },
-    Behind { from: String, to: String },
+    UpToDate {
+        version: String,
+    },
+    Behind {
+        from: String,
+        to: String,
+        /// Questions the new version asks that the child never answered.
+        new_questions: Vec<String>,
+    },
 }
 
 /// How a move between template versions reads: `child-template 0.1.0 -> 0.2.0`, or, when the template changed
@@ -61,6 +87,7 @@ pub fn standing(child: &Path, from: Option<&str>) -> Result<Standing> {
         to: None,
         defines: Vec::new(),
         yes: true,
+        switch_template: false,
     };
     let repo = open_child(&request.child)?;
     match state::in_progress(&repo)? {
@@ -82,6 +109,8 @@ pub struct NewRender {
     pub source: TemplateSource,
     pub answers: Answers,
     pub tree: Oid,
+    /// Secret questions that took their default because nothing gave them: a write must not use this render.
+    pub defaulted_secrets: Vec<String>,
 }
 
 impl NewRender {
@@ -131,34 +160,52 @@ pub fn compare<'repo, 'odb>(
     })
 }
 
-/// `--check`: up to date, or behind from the recorded version to the one the source offers.
+/// `--check`: up to date, or behind from the recorded version to the one the source offers. New questions take
+/// their defaults for the comparison and are named; a new question makes the child behind.
 pub fn check(
     repo: &Repository,
     odb: &Odb<'_>,
     request: &UpdateRequest,
     record: &ChildRecord,
 ) -> Result<Standing> {
-    let Comparison { new, base, .. } = compare(repo, odb, request, record)?;
+    let request = UpdateRequest {
+        yes: true,
+        ..request.clone()
+    };
+    let Comparison { new, base, .. } = compare(repo, odb, &request, record)?;
+    let given = AnswerLayer::from_defines(&request.defines)?;
+    let new_questions: Vec<String> = new
+        .answers
+        .recorded()
+        .keys()
+        .filter(|name| !record.answers.contains_key(*name) && !given.values.contains_key(*name))
+        .cloned()
+        .collect();
     let version = record.template.version.clone();
-    Ok(if is_up_to_date(record, &new, &base) {
-        Standing::UpToDate { version }
-    } else {
-        Standing::Behind {
-            from: version,
-            to: new.version().to_owned(),
-        }
-    })
+    Ok(
+        if is_up_to_date(record, &new, &base) && new_questions.is_empty() {
+            Standing::UpToDate { version }
+        } else {
+            Standing::Behind {
+                from: version,
+                to: new.version().to_owned(),
+                new_questions,
+            }
+        },
+    )
 }
 
-/// Up to date when the new render is the base. A template with secrets re-renders differently without them, so
-/// there the same version, source commit and answers are enough: the stored base makes a replay unnecessary.
+/// Up to date when the new render is the base at the recorded version (a new version number is recorded even when
+/// it renders the same). A template with secrets re-renders differently without them, so there the same version,
+/// source commit and answers are enough: the stored base makes a replay unnecessary.
 pub fn is_up_to_date(record: &ChildRecord, new: &NewRender, base: &Commit<'_>) -> bool {
     let manifest = &new.source.manifest;
-    let same_identity = manifest.template.version == record.template.version
+    let same_version = manifest.template.version == record.template.version;
+    let same_identity = same_version
         && new.source.origin.commit == record.template.commit
         && new.answers.recorded() == record.answers;
     let has_secrets = manifest.questions.iter().any(|question| question.secret);
-    (same_identity && has_secrets) || base.tree_id() == new.tree
+    (same_identity && has_secrets) || (same_version && base.tree_id() == new.tree)
 }
 
 /// The three-way merge of base, the child (without its record) and the new render, in memory.
@@ -187,7 +234,15 @@ fn render_new(
 ) -> Result<NewRender> {
     let spec = source_spec(request, record)?;
     let source = source::load(&spec).context("cannot load the new template version")?;
-    let answers = resolve_answers(&source, record, request, child_name)?;
+    let found = &source.manifest.template.name;
+    if *found != record.template.name && !request.switch_template {
+        return Err(Refusal::OtherTemplate {
+            recorded: record.template.name.clone(),
+            found: found.clone(),
+        }
+        .into());
+    }
+    let (answers, defaulted_secrets) = resolve_answers(&source, record, request, child_name)?;
     let rendered =
         render(&source, &answers, child_name).context("cannot render the new template version")?;
     let tree = git::tree_from_base(repo, base_tree, rendered.git_files())?;
@@ -195,6 +250,7 @@ fn render_new(
         source,
         answers,
         tree,
+        defaulted_secrets,
     })
 }
 
@@ -255,22 +311,43 @@ fn template_remote_url(child: &Path) -> Result<String> {
         .context("the `template` remote has no URL")
 }
 
-/// Recorded answers (for questions the new version still asks) under `--define`; new questions by default with
-/// `--yes`, on the terminal, or refused.
+/// The variable that gives a secret answer to an update: `OSORGANIC_ANSWER_API_TOKEN` for `api_token`.
+pub fn secret_variable(question: &str) -> String {
+    format!("OSORGANIC_ANSWER_{}", question.to_uppercase())
+}
+
+/// Recorded answers (for questions the new version still asks) under `--define` and, for secret questions, the
+/// environment; new questions by default with `--yes`, on the terminal, or refused. Also returns the secret
+/// questions nothing gave, which took their default.
 fn resolve_answers(
     source: &TemplateSource,
     record: &ChildRecord,
     request: &UpdateRequest,
     child_name: &ChildName,
-) -> Result<Answers> {
+) -> Result<(Answers, Vec<String>)> {
     let recorded: toml::Table = record
         .answers
         .iter()
         .filter(|(name, _)| source.manifest.question(name).is_some())
         .map(|(name, value)| (name.clone(), value.clone()))
         .collect();
+    let secrets: Vec<&str> = source
+        .manifest
+        .questions
+        .iter()
+        .filter(|question| question.secret)
+        .map(|question| question.name.as_str())
+        .collect();
+    let from_environment: toml::Table = secrets
+        .iter()
+        .filter_map(|name| {
+            let value = std::env::var(secret_variable(name)).ok()?;
+            Some((name.to_string(), toml::Value::String(value)))
+        })
+        .collect();
     let layers = [
         AnswerLayer::from_defines(&request.defines)?,
+        AnswerLayer::new("the environment", from_environment),
         AnswerLayer::new(format!("`{RECORD_FILE}`"), recorded),
     ];
     let prompter = TerminalPrompter::new();
@@ -281,12 +358,30 @@ fn resolve_answers(
     } else {
         Unanswered::Refuse
     };
-    Ok(answers::resolve(
-        &source.manifest,
-        child_name,
-        &layers,
-        unanswered,
-    )?)
+    let answers = match answers::resolve(&source.manifest, child_name, &layers, unanswered) {
+        Err(AnswersError::Unanswered(lines)) => bail!(
+            "{} not answered and there is no terminal to ask:\n{}\nhint: answer with `--define NAME=VALUE`, \
+             or accept the defaults of new questions with `--yes`",
+            if lines.len() == 1 {
+                "1 question is"
+            } else {
+                "these questions are"
+            },
+            lines.join("\n")
+        ),
+        other => other?,
+    };
+    let defaulted_secrets = if request.yes {
+        secrets
+            .into_iter()
+            .filter(|name| answers.get(name).is_some())
+            .filter(|name| layers.iter().all(|layer| !layer.values.contains_key(*name)))
+            .map(str::to_owned)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok((answers, defaulted_secrets))
 }
 
 /// The child's tree without osorganic's record, which is rewritten and never merged.

@@ -12,4 +12,5 @@ mod update;
 mod update_base;
 mod update_conflicts;
 mod update_env;
+mod update_identity;
 mod update_rebuild;

@@ -10,6 +10,7 @@ use crate::printer::Printer;
 use crate::record::ChildRecord;
 use crate::update::describe_move;
 use crate::update::merge::{FileChange, FileReport, MergeOutcome};
+use crate::update::plan::Refusal;
 
 /// The `--json` document.
 #[derive(Serialize)]
@@ -19,6 +20,12 @@ struct JsonReport<'a> {
     from: &'a str,
     to: &'a str,
     files: &'a [FileReport],
+    /// `behind`: questions the new version asks that the child never answered.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    new_questions: &'a [String],
+    /// `refused`: why the update stopped before writing anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
 }
 
 fn print_json(
@@ -28,13 +35,21 @@ fn print_json(
     to: &str,
     files: &[FileReport],
 ) -> Result<()> {
-    if options.json {
-        let report = JsonReport {
+    write_json(
+        options,
+        JsonReport {
             status,
             from,
             to,
             files,
-        };
+            new_questions: &[],
+            reason: None,
+        },
+    )
+}
+
+fn write_json(options: &UpdateOptions, report: JsonReport<'_>) -> Result<()> {
+    if options.json {
         let mut stdout = std::io::stdout().lock();
         serde_json::to_writer_pretty(&mut stdout, &report)
             .map_err(std::io::Error::from)
@@ -59,14 +74,48 @@ pub fn behind(
     options: &UpdateOptions,
     record: &ChildRecord,
     to: &str,
+    new_questions: &[String],
     printer: &Printer,
 ) -> ExitStatus {
     let from = record.template.version.as_str();
-    let _ = print_json(options, "behind", from, to, &[]);
+    let report = JsonReport {
+        status: "behind",
+        from,
+        to,
+        files: &[],
+        new_questions,
+        reason: None,
+    };
+    let _ = write_json(options, report);
     printer.info(format!(
         "behind: {} (run `osorganic update`)",
         describe_move(&record.template.name, from, to)
     ));
+    for question in new_questions {
+        printer.info(format!(
+            "new question `{question}`: answer it with `--define {question}=VALUE`, or take its default with `--yes`"
+        ));
+    }
+    ExitStatus::UserActionNeeded
+}
+
+/// An update that stopped before writing anything, for the user to act on.
+pub fn refused(options: &UpdateOptions, refusal: &Refusal, printer: &Printer) -> ExitStatus {
+    let text = refusal.to_string();
+    let (message, hint) = text.split_once("\nhint: ").unwrap_or((text.as_str(), ""));
+    let report = JsonReport {
+        status: "refused",
+        from: "",
+        to: "",
+        files: &[],
+        new_questions: &[],
+        reason: Some(message.to_owned()),
+    };
+    let _ = write_json(options, report);
+    printer.error(message);
+    if !hint.is_empty() {
+        printer.hint(hint);
+    }
     ExitStatus::UserActionNeeded
 }
 
