@@ -575,6 +575,8 @@ class FakeGitHubGit:
             if "content" in entry:
                 changes.append((path, mode, self.bare.write_blob(str(entry["content"]).encode())))
             elif entry.get("sha") is None:
+                if base_tree is None or self.bare.object_type(f"{base_tree}:{path}") is None:
+                    raise HttpError(422, "GitRPC::BadObjectState")  # GitHub: deleting a path that does not exist
                 changes.append((path, mode, None))
             else:
                 if self.bare.object_type(entry["sha"]) != "blob":
