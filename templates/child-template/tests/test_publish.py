@@ -694,3 +694,27 @@ def test_symlink_rules(path: str, target: bytes, problem: str | None) -> None:
 def test_numstat_records_name_both_sides_of_a_rename_in_either_format() -> None:
     assert numstat_paths(b"1\t0\tnew.py\0-\t-\tlogo.png\0") == ["new.py", "logo.png"]
     assert numstat_paths(b"0\t0\t\0old name.py\0new name.py\0") == ["old name.py", "new name.py"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"status": "ready"}, "**Ready for review**: the checks pass."),
+        ({"status": "checks_failing"}, "**Checks failing**"),
+        (
+            {"status": "budget_exhausted", "budget_exhausted": "max_cost_usd", "remaining": "the error case"},
+            "**Budget exhausted** (max_cost_usd): the work so far is kept. What remains: the error case",
+        ),
+        ({"status": "failed", "error": "the provider answered 503 three times"}, "the provider answered 503 three times"),
+    ],
+)
+def test_the_pull_request_says_where_the_run_ended(
+    github: FakeGitHubGit, client: GitHubClient, runs: Runs, fields: dict[str, str], expected: str
+) -> None:
+    checkout = runs.checkout()
+    edit_greeting(checkout)
+
+    result = run_publish(runs.propose(checkout, **fields), client, None)
+
+    assert result.outcome == "published"
+    assert expected in github.pulls[0]["body"] and expected in status_comments(github)[0]["body"]
