@@ -13,4 +13,5 @@ mod update_base;
 mod update_conflicts;
 mod update_env;
 mod update_identity;
+mod update_lost_data;
 mod update_rebuild;

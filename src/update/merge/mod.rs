@@ -233,18 +233,21 @@ pub fn three_way(
         changed_paths: changes.paths.clone(),
         ..MergeOutcome::default()
     };
+    // Only the changed paths: every other path of the result is the child's, left as it is (a merge of the whole
+    // trees lists them all, and a name that is not UTF-8 would not survive a round trip through a `String`).
     for entry in index.iter().filter(|entry| stage_of(entry.flags) == 0) {
-        let path = String::from_utf8_lossy(&entry.path).into_owned();
+        let Ok(path) = std::str::from_utf8(&entry.path) else {
+            continue;
+        };
+        if !changes.paths.contains(path) {
+            continue;
+        }
         let merged = Entry {
             id: entry.id,
             mode: entry.mode,
         };
-        let restored = if changes.paths.contains(&path) {
-            resolver.restore(&path, merged)?
-        } else {
-            merged
-        };
-        outcome.entries.insert(path, restored);
+        let restored = resolver.restore(path, merged)?;
+        outcome.entries.insert(path.to_owned(), restored);
     }
     for conflict in index.conflicts()? {
         match resolver.resolve(&conflict?)? {
@@ -256,7 +259,7 @@ pub fn three_way(
         }
     }
     drop_rename_sources(&mut outcome, &changes);
-    set_file_folder_copies(&mut outcome);
+    set_file_folder_copies(&mut outcome, &trees.ours);
     outcome.files = report(trees, &changes, &outcome)?;
     Ok(outcome)
 }
@@ -284,7 +287,7 @@ fn drop_rename_sources(outcome: &mut MergeOutcome, changes: &ChangedPaths) {
 /// A conflicted file whose path is a folder of the result, or lies under a file of the result, cannot stay at its
 /// path: it is saved beside it, as `PATH~child` (or `FOLDER~child/REST` under a file), and the conflict becomes a
 /// file/folder one.
-fn set_file_folder_copies(outcome: &mut MergeOutcome) {
+fn set_file_folder_copies(outcome: &mut MergeOutcome, ours: &Tree<'_>) {
     for conflict in &mut outcome.conflicts {
         let folder_prefix = format!("{}/", conflict.path);
         let is_folder = outcome
@@ -302,11 +305,29 @@ fn set_file_folder_copies(outcome: &mut MergeOutcome) {
                 .find(|folder| !folder.is_empty() && outcome.entries.contains_key(*folder))
                 .map(|file| format!("{file}~child{}", &conflict.path[file.len()..]))
         };
-        if copy.is_some() {
+        if let Some(copy) = copy {
             conflict.kind = ConflictKind::FileFolder;
-            conflict.child_copy = copy;
+            conflict.child_copy = Some(free_path(ours, copy));
         }
     }
+}
+
+/// `wanted`, or `wanted.1`, `wanted.2`... : the first name the child does not track, for a copy saved beside a
+/// conflict, so a file of the child's own is never overwritten by one.
+pub(crate) fn free_path(ours: &Tree<'_>, wanted: String) -> String {
+    let taken = |path: &str| ours.get_path(Path::new(path)).is_ok();
+    if !taken(&wanted) {
+        return wanted;
+    }
+    (1..)
+        .map(|number| format!("{wanted}.{number}"))
+        .find(|candidate| !taken(candidate))
+        .unwrap_or(wanted)
+}
+
+/// A path as text, when it is UTF-8.
+fn utf8_path(bytes: Option<&[u8]>) -> Option<&str> {
+    bytes.and_then(|bytes| std::str::from_utf8(bytes).ok())
 }
 
 /// The stage of an index entry, from its flags.
@@ -335,14 +356,18 @@ impl ChangedPaths {
             repo.diff_tree_to_tree(Some(&trees.base), Some(&trees.theirs), Some(&mut options))?;
         theirs.find_similar(Some(DiffFindOptions::new().renames(true)))?;
         for delta in ours.deltas().chain(theirs.deltas()) {
-            let old = delta
-                .old_file()
-                .path()
-                .map(|path| path.to_string_lossy().into_owned());
-            let new = delta
-                .new_file()
-                .path()
-                .map(|path| path.to_string_lossy().into_owned());
+            // A name that is not UTF-8 never comes from a template (its paths are text): such a file is the
+            // child's own, and stays as it is.
+            let utf8 = utf8_path;
+            let (old_bytes, new_bytes) =
+                (delta.old_file().path_bytes(), delta.new_file().path_bytes());
+            if old_bytes.is_some() && utf8(old_bytes).is_none()
+                || new_bytes.is_some() && utf8(new_bytes).is_none()
+            {
+                continue;
+            }
+            let old = utf8(old_bytes).map(str::to_owned);
+            let new = utf8(new_bytes).map(str::to_owned);
             if let (git2::Delta::Renamed, Some(old), Some(new)) = (delta.status(), &old, &new) {
                 changes.theirs_renames.insert(new.clone(), old.clone());
             }
@@ -382,7 +407,7 @@ impl ChangedPaths {
         let only_changed = |tree: &Tree<'repo>| -> Result<Tree<'repo>, git2::Error> {
             let mut index = git2::Index::new()?;
             for path in &self.paths {
-                if let Some(entry) = blob_entry(tree, path) {
+                if let Some(entry) = tracked_entry(tree, path) {
                     index.add(&write::index_entry(path, entry, 0))?;
                 }
             }
@@ -481,10 +506,20 @@ pub(crate) fn blob_entry(tree: &Tree<'_>, path: &str) -> Option<Entry> {
     })
 }
 
+/// The blob or submodule gitlink at `path` in `tree`, if any: what the index tracks at a path.
+pub(crate) fn tracked_entry(tree: &Tree<'_>, path: &str) -> Option<Entry> {
+    let entry = tree.get_path(Path::new(path)).ok()?;
+    matches!(entry.kind(), Some(ObjectType::Blob | ObjectType::Commit)).then(|| Entry {
+        id: entry.id(),
+        mode: entry.filemode() as u32,
+    })
+}
+
 pub(crate) fn file_mode(mode: u32) -> FileMode {
     match mode {
         0o100755 => FileMode::BlobExecutable,
         0o120000 => FileMode::Link,
+        0o160000 => FileMode::Commit,
         _ => FileMode::Blob,
     }
 }
@@ -519,13 +554,13 @@ fn report(
         .iter()
         .filter(|path| !conflicted.contains(path.as_str()))
     {
-        let ours = blob_entry(&trees.ours, path);
+        let ours = tracked_entry(&trees.ours, path);
         let change = match (ours, outcome.entries.get(path)) {
             (None, None) => continue,
             (Some(ours), Some(result)) if ours == *result => continue,
             (None, Some(_)) => FileChange::Added,
             (Some(_), None) => FileChange::Removed,
-            (Some(_), Some(result)) if blob_entry(&trees.theirs, path) == Some(*result) => {
+            (Some(_), Some(result)) if tracked_entry(&trees.theirs, path) == Some(*result) => {
                 FileChange::Updated
             }
             (Some(_), Some(_)) => FileChange::Merged,

@@ -6,7 +6,7 @@ use git2::{IndexConflict, IndexEntry, MergeFileInput, MergeFileOptions, Reposito
 use super::endings::{self, TextStyle};
 use super::{
     ChangedPaths, Conflict, ConflictKind, Entry, Labels, NormalisedTrees, StageEntry, ThreeTrees,
-    blob_entry, file_mode,
+    blob_entry, file_mode, free_path,
 };
 
 pub(super) enum Resolution {
@@ -158,7 +158,10 @@ impl Resolver<'_, '_> {
             (_, Some(_), Some(their_stage)) if binary => {
                 result.kind = ConflictKind::Binary;
                 result.template_copy = Some((
-                    format!("{path}.{}", self.labels.copy_suffix),
+                    free_path(
+                        &self.trees.ours,
+                        format!("{path}.{}", self.labels.copy_suffix),
+                    ),
                     their_stage.entry.id,
                 ));
             }
