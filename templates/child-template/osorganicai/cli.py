@@ -190,6 +190,7 @@ def run_publish(folder: Path, settings: Settings) -> int:
         max_patch_bytes=config.publish.max_patch_bytes,
         max_files=config.publish.max_files,
         allow_workflow_changes=config.publish.allow_workflow_changes,
+        protected_paths=config.publish.protected_paths,
     )
     store = Store(settings.require("DATABASE_URL"), max_connections=1)
     github = GitHubClient.from_settings(settings)

@@ -95,6 +95,7 @@ class PublishSettings:
     allow_workflow_changes: bool = False
     max_patch_bytes: int = 2_000_000
     max_files: int = 200
+    protected_paths: tuple[str, ...] = (".osorganic.toml", ".github/actions")
 
 
 @dataclass(frozen=True)
@@ -257,7 +258,13 @@ def _publish(table: dict[str, Any]) -> PublishSettings:
     allow = table.get("allow_workflow_changes", False)
     if not isinstance(allow, bool):
         raise ConfigError("`config/agents.toml`: [publish].allow_workflow_changes must be true or false")
+    protected = table.get("protected_paths", list(PublishSettings.protected_paths))
+    if not isinstance(protected, list) or not all(isinstance(item, str) and item.strip("/") for item in protected):
+        raise ConfigError(
+            '`config/agents.toml`: [publish].protected_paths must be a list of repository paths, e.g. [".osorganic.toml"]'
+        )
     return PublishSettings(
+        protected_paths=tuple(protected),
         allow_workflow_changes=allow,
         max_patch_bytes=_number(table, "max_patch_bytes", PublishSettings.max_patch_bytes, int, "[publish]"),
         max_files=_number(table, "max_files", PublishSettings.max_files, int, "[publish]"),

@@ -30,7 +30,7 @@ class PublishPolicy:
     max_patch_bytes: int = 2_000_000
     max_files: int = 200
     allow_workflow_changes: bool = False
-    protected_paths: tuple[str, ...] = (".osorganic.toml",)
+    protected_paths: tuple[str, ...] = (".osorganic.toml", ".github/actions")
 
 
 class PublishRefused(Exception):
