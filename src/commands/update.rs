@@ -60,7 +60,10 @@ pub fn update(args: UpdateArgs, printer: &Printer) -> Result<ExitStatus> {
     match run(&options, printer) {
         Err(error) => match error.downcast_ref::<Refusal>() {
             Some(refusal) => Ok(report::refused(&options, refusal, printer)),
-            None => Err(error),
+            None => {
+                report::error_json(&options, &error);
+                Err(error)
+            }
         },
         finished => finished,
     }

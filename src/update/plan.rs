@@ -52,6 +52,11 @@ pub enum Refusal {
         .0.iter().map(|name| format!("`--define {name}=VALUE` or `{}`", secret_variable(name))).collect::<Vec<_>>().join(", ")
     )]
     SecretsMissing(Vec<String>),
+    #[error(
+        "untracked files are where the update writes: {}\nhint: move them away or commit them, then run the update again",
+        .0.join(", ")
+    )]
+    UntrackedInTheWay(Vec<String>),
 }
 
 /// What `update --check` finds: the child matches the render of its source, or it is behind.
@@ -404,14 +409,12 @@ pub fn refuse_untracked_in_the_way(
             .iter()
             .flat_map(|conflict| conflict.saved_copies()),
     );
-    let in_the_way: Vec<&str> = written
+    let in_the_way: Vec<String> = written
         .filter(|path| head_tree.get_path(Path::new(path)).is_err() && workdir.join(path).exists())
+        .map(str::to_owned)
         .collect();
     if !in_the_way.is_empty() {
-        bail!(
-            "untracked files are where the update writes: {}\nhint: move them away or commit them, then run the update again",
-            in_the_way.join(", ")
-        );
+        return Err(Refusal::UntrackedInTheWay(in_the_way).into());
     }
     Ok(())
 }

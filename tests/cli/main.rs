@@ -12,6 +12,7 @@ mod update;
 mod update_base;
 mod update_conflicts;
 mod update_env;
+mod update_exit;
 mod update_identity;
 mod update_lost_data;
 mod update_rebuild;

@@ -111,3 +111,27 @@ fn update_never_overwrites_a_tracked_file_named_like_a_template_copy() {
     assert_eq!(env.read("logo.bin.template-2.0.0"), "the user's own file\n");
     assert!(!env.exists("logo.bin.template-2.0.0.1"));
 }
+
+// A template change of line endings or BOM alone, to a file the child never touched, is applied, not dropped.
+#[test]
+fn update_applies_a_template_change_of_line_endings_and_bom() {
+    let env = UpdateEnv::new();
+    env.template(
+        "1.0.0",
+        "",
+        &[("a.txt", b"one\ntwo\n"), ("b.txt", b"bom\n")],
+    )
+    .spawn(&[]);
+    env.template(
+        "2.0.0",
+        "",
+        &[
+            ("a.txt", b"one\r\ntwo\r\n"),
+            ("b.txt", b"\xEF\xBB\xBFbom\n"),
+        ],
+    );
+    env.update_expecting(&[], 0);
+    assert_eq!(env.read_bytes("a.txt"), b"one\r\ntwo\r\n");
+    assert_eq!(env.read_bytes("b.txt"), b"\xEF\xBB\xBFbom\n");
+    assert_eq!(env.status(), "");
+}

@@ -99,6 +99,25 @@ pub fn behind(
     ExitStatus::UserActionNeeded
 }
 
+/// With `--json`, an error is an object on stdout too (`status: error`, the causes in `reason`); the message itself
+/// goes to stderr as for every command.
+pub fn error_json(options: &UpdateOptions, error: &anyhow::Error) {
+    let reason = error
+        .chain()
+        .map(crate::printer::cause_text)
+        .collect::<Vec<_>>()
+        .join(": ");
+    let report = JsonReport {
+        status: "error",
+        from: "",
+        to: "",
+        files: &[],
+        new_questions: &[],
+        reason: Some(reason),
+    };
+    let _ = write_json(options, report);
+}
+
 /// An update that stopped before writing anything, for the user to act on.
 pub fn refused(options: &UpdateOptions, refusal: &Refusal, printer: &Printer) -> ExitStatus {
     let text = refusal.to_string();

@@ -31,6 +31,17 @@ impl Resolver<'_, '_> {
     pub fn restore(&self, path: &str, merged: Entry) -> Result<Entry, git2::Error> {
         let ours = blob_entry(&self.trees.ours, path);
         let theirs = blob_entry(&self.trees.theirs, path);
+        // A file the child never changed takes the template's bytes as they are: a change of line endings or BOM
+        // alone is a change too, though the merge of normalised text cannot see it.
+        let base = blob_entry(&self.trees.base, path);
+        if let (Some(ours), Some(base), Some(theirs)) = (ours, base, theirs) {
+            if ours == base && self.normalised.normalised(theirs.id) == merged.id {
+                return Ok(Entry {
+                    id: theirs.id,
+                    mode: merged.mode,
+                });
+            }
+        }
         let style = self.target_style(path, ours, theirs);
         if let Some(ours) = ours.filter(|ours| self.normalised.normalised(ours.id) == merged.id) {
             return Ok(Entry {
