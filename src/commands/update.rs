@@ -9,7 +9,7 @@ use crate::cli::UpdateArgs;
 use crate::printer::Printer;
 use crate::update::apply::{self, Applied, UpdateWrite};
 use crate::update::plan::Refusal;
-use crate::update::state::{self, InProgress};
+use crate::update::state::{self, InProgress, UpdateLock};
 use crate::update::{self as library, Standing, UpdateRequest, plan};
 
 mod report;
@@ -72,6 +72,11 @@ pub fn update(args: UpdateArgs, printer: &Printer) -> Result<ExitStatus> {
 fn run(options: &UpdateOptions, printer: &Printer) -> Result<ExitStatus> {
     library::tune_libgit2()?;
     let repo = library::open_child(&options.request.child)?;
+    // Whatever writes holds the lock from before it reads the child's state until it is done.
+    let _lock = match options.mode {
+        Mode::Merge | Mode::Abort => Some(UpdateLock::acquire(&repo)?.map_err(Refusal::from)?),
+        Mode::Check | Mode::DryRun => None,
+    };
     let in_progress = state::in_progress(&repo)?;
     if options.mode == Mode::Abort {
         return abort(&repo, in_progress, printer);

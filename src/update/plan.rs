@@ -57,6 +57,27 @@ pub enum Refusal {
         .0.join(", ")
     )]
     UntrackedInTheWay(Vec<String>),
+    #[error(
+        "another update is writing into this child (`{}` exists)\nhint: wait for it to finish; if no update is \
+         running, remove that file",
+        .0.display()
+    )]
+    UpdateRunning(PathBuf),
+    #[error(
+        "a git process holds the child's index (`{}` exists)\nhint: wait for it to finish; if no git command is \
+         running, remove that file",
+        .0.display()
+    )]
+    IndexLocked(PathBuf),
+}
+
+impl From<super::state::Locked> for Refusal {
+    fn from(locked: super::state::Locked) -> Self {
+        match locked {
+            super::state::Locked::Update(path) => Self::UpdateRunning(path),
+            super::state::Locked::Index(path) => Self::IndexLocked(path),
+        }
+    }
 }
 
 /// What `update --check` finds: the child matches the render of its source, or it is behind.

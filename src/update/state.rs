@@ -30,6 +30,54 @@ pub struct UpdateState {
     pub template_copies: Vec<String>,
 }
 
+/// Held while an update writes into the child: a second update (or `--abort`) finds the file and stops, and git's own
+/// `index.lock` stops an update before anything is written. Dropping it removes the file.
+#[derive(Debug)]
+pub struct UpdateLock {
+    path: PathBuf,
+}
+
+/// Why the child cannot be written now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Locked {
+    /// Another osorganic update holds the child.
+    Update(PathBuf),
+    /// A git process holds the index.
+    Index(PathBuf),
+}
+
+impl UpdateLock {
+    /// Takes the lock, or says who holds the child.
+    pub fn acquire(repo: &Repository) -> Result<std::result::Result<Self, Locked>> {
+        let index_lock = repo.path().join("index.lock");
+        if index_lock.exists() {
+            return Ok(Err(Locked::Index(index_lock)));
+        }
+        let path = repo.path().join("osorganic").join("update.lock");
+        if let Some(folder) = path.parent() {
+            fs::create_dir_all(folder)
+                .with_context(|| format!("cannot create `{}`", folder.display()))?;
+        }
+        match fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(_) => Ok(Ok(Self { path })),
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+                Ok(Err(Locked::Update(path)))
+            }
+            Err(error) => Err(error).with_context(|| format!("cannot create `{}`", path.display())),
+        }
+    }
+}
+
+impl Drop for UpdateLock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
 /// Whether something is already going on in the child.
 #[derive(Debug)]
 pub enum InProgress {
