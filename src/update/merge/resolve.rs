@@ -3,10 +3,10 @@
 
 use git2::{IndexConflict, IndexEntry, MergeFileInput, MergeFileOptions, Repository};
 
+use super::changes::{ChangedPaths, NormalisedTrees};
 use super::endings::{self, TextStyle};
-use super::{
-    ChangedPaths, Conflict, ConflictKind, Entry, Labels, NormalisedTrees, StageEntry, ThreeTrees,
-    blob_entry, file_mode, free_path,
+use super::outcome::{
+    Conflict, ConflictKind, Entry, Labels, StageEntry, ThreeTrees, blob_entry, file_mode, free_path,
 };
 
 pub(super) enum Resolution {

@@ -26,7 +26,7 @@ impl Fixture {
             };
             let id = self.repo.blob(content).unwrap();
             index
-                .add(&write::index_entry(path, Entry { id, mode }, 0))
+                .add(&outcome::index_entry(path, Entry { id, mode }, 0))
                 .unwrap();
         }
         let id = index.write_tree_to(&self.repo).unwrap();

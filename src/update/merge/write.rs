@@ -9,9 +9,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use git2::build::CheckoutBuilder;
-use git2::{Index, IndexEntry, IndexTime, Oid, Repository, Signature};
+use git2::{Index, Oid, Repository, Signature};
 
-use super::{Entry, MergeOutcome};
+use super::outcome::{Entry, MergeOutcome, index_entry};
 
 /// What the update adds on top of the merge: osorganic's record, and the merge's second parent.
 pub struct Finish<'a> {
@@ -239,23 +239,4 @@ fn write_merge_state(
     }
     repo.reference("ORIG_HEAD", head, true, "osorganic update")?;
     Ok(())
-}
-
-/// An index entry without stat data (git refreshes it), at the given stage.
-pub(crate) fn index_entry(path: &str, entry: Entry, stage: u16) -> IndexEntry {
-    let path_length = path.len().min(0xfff) as u16;
-    IndexEntry {
-        ctime: IndexTime::new(0, 0),
-        mtime: IndexTime::new(0, 0),
-        dev: 0,
-        ino: 0,
-        mode: entry.mode,
-        uid: 0,
-        gid: 0,
-        file_size: 0,
-        id: entry.id,
-        flags: (stage << 12) | path_length,
-        flags_extended: 0,
-        path: path.as_bytes().to_vec(),
-    }
 }
