@@ -394,3 +394,18 @@ def test_an_unexpected_error_ends_as_a_failed_proposal(developer_run: DeveloperR
     proposal = read_proposal(developer_run.out)
     assert proposal.status == "failed" and "RuntimeError: the provider library broke" in (proposal.error or "")
     assert (developer_run.out / "change.patch").read_bytes() == b""
+
+
+def test_git_run_by_the_runtime_ignores_what_the_model_put_in_git_config(developer_run: DeveloperRun, tmp_path) -> None:
+    marker = tmp_path / "ran.txt"
+    hook = tmp_path / "hook.sh"
+    hook.write_text(f"#!/bin/sh\necho ran >> {marker}\n")
+    hook.chmod(0o755)
+    script = [
+        Say([bash(f"git config core.fsmonitor {hook} && git config core.hooksPath {tmp_path} && echo x > new.txt")]),
+        Say([finish()]),
+    ]
+    with ScriptedModel("openai", script) as model:
+        developer_run.run(model.provider(), write_config(tmp_path / "cfg", checks=""))
+    assert not marker.exists()
+    assert "new.txt" in developer_run.patch()

@@ -2,7 +2,8 @@
 
 Each budget has a name (the key in `config/agents.toml` `[developer]`); running out raises
 `BudgetExhausted` with that name, which the loop turns into a `budget_exhausted` proposal that
-keeps the work done so far. Cost comes from the provider's usage fields and the price table.
+keeps the work done so far. Cost comes from the provider's usage fields and the price table
+(`llm.pricing`; `cost_of` and `price_of` are re-exported here).
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ..config import DeveloperBudgets, ModelPrice
-from ..llm.base import ToolResponse, estimate_cost
+from ..llm.base import ToolResponse
+from ..llm.pricing import cost_of, price_of
+
+__all__ = ["BudgetExhausted", "RunBudget", "cost_of", "price_of"]
 
 
 class BudgetExhausted(Exception):
@@ -22,25 +26,6 @@ class BudgetExhausted(Exception):
         self.name = name
         self.detail = detail
         super().__init__(f"{name}: {detail}")
-
-
-def price_of(model: str, prices: Mapping[str, ModelPrice]) -> ModelPrice | None:
-    """The configured price of `model`: the longest prefix of its name in the table, if any."""
-    matches = [prefix for prefix in prices if model.startswith(prefix)]
-    return prices[max(matches, key=len)] if matches else None
-
-
-def cost_of(provider: str, response: ToolResponse, prices: Mapping[str, ModelPrice]) -> float:
-    """USD for one response: configured prices first, then the runtime's own table."""
-    if provider == "offline":
-        return 0.0
-    price = price_of(response.model, prices)
-    if price is None:
-        return estimate_cost(provider, response.model, response.input_tokens, response.output_tokens)
-    cached = min(response.cached_input_tokens, response.input_tokens)
-    cached_price = price.input if price.cached_input is None else price.cached_input
-    uncached = response.input_tokens - cached
-    return (uncached * price.input + cached * cached_price + response.output_tokens * price.output) / 1_000_000
 
 
 @dataclass

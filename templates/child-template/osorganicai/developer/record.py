@@ -21,14 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from ..proposal import TouchedFile
+from .workspace import SAFE_GIT_OPTIONS
 
-SAFE_GIT_OPTIONS = (
-    "-c", "core.fsmonitor=false",
-    "-c", "core.hooksPath=/dev/null",
-    "-c", "core.quotePath=false",
-    "-c", "diff.external=",
-    "-c", "core.pager=cat",
-)  # fmt: skip
 GIT_TIMEOUT_SECONDS = 300
 REDACTED = "[REDACTED]"
 # Shapes of credentials that must never reach a transcript even when they are not in the environment.

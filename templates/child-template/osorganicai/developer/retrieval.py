@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
+from .workspace import SAFE_GIT_OPTIONS
+
 BINARY_SNIFF_BYTES = 8192
 BM25_K1 = 1.2
 BM25_B = 0.75
@@ -423,8 +425,8 @@ def imports_module(test_path: Path, module: PurePosixPath, max_file_bytes: int) 
 def git_changed_paths(root: Path, environment: Mapping[str, str] | None = None) -> list[str]:
     """Paths git sees as modified, added, deleted or untracked (not ignored) in the working tree."""
     try:
-        status = subprocess.run(
-            ["git", "status", "--porcelain", "-z", "--untracked-files=all", "--no-renames"],  # noqa: S607
+        status = subprocess.run(  # noqa: S603 - a fixed git invocation, no shell
+            ["git", *SAFE_GIT_OPTIONS, "status", "--porcelain", "-z", "--untracked-files=all", "--no-renames"],  # noqa: S607
             cwd=root,
             # Only a look: git status must not take the index lock a command of the model's may want.
             env={**(os.environ if environment is None else environment), "GIT_OPTIONAL_LOCKS": "0"},

@@ -71,6 +71,17 @@ MIN_OUTPUT_CHARS = 1000
 MARKER_CHARS = 60  # a cut marker line with its newlines
 
 
+# For git run by the runtime on a checkout the model could write to: nothing a hostile `.git/config`
+# sets (fsmonitor, hooks, an external diff, a pager) may make git execute a program.
+SAFE_GIT_OPTIONS = (
+    "-c", "core.fsmonitor=false",
+    "-c", "core.hooksPath=/dev/null",
+    "-c", "core.quotePath=false",
+    "-c", "diff.external=",
+    "-c", "core.pager=cat",
+)  # fmt: skip
+
+
 def looks_secret(name: str) -> bool:
     """Whether an environment variable's name says it holds a secret."""
     return bool(_SECRET_NAME.search(name))
