@@ -8,7 +8,7 @@ use super::ExitStatus;
 use crate::cli::UpdateArgs;
 use crate::printer::Printer;
 use crate::update::apply::{self, Applied, UpdateWrite};
-use crate::update::plan::Refusal;
+use crate::update::refusal::Refusal;
 use crate::update::state::{self, InProgress, UpdateLock};
 use crate::update::{self as library, Standing, UpdateRequest, plan};
 

@@ -1,84 +1,25 @@
 //! Planning an update: the source and answers of the new version, its render as a tree built on the base's, the
 //! comparison `--check` stops at, and the three-way merge a `--dry-run` shows and an update writes.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use git2::build::TreeUpdateBuilder;
 use git2::{Commit, Odb, Oid, Repository, Tree};
 
+use super::answers::resolve_answers;
 use super::base;
 use super::child::{open_child, read_record};
 use super::merge::{self, Labels, MergeOutcome, ThreeTrees};
+use super::refusal::Refusal;
+use super::request::UpdateRequest;
 use super::state::{self, InProgress};
 use crate::git;
 use crate::record::{ChildRecord, RECORD_FILE};
-use crate::template::answers::{self, AnswerLayer, Answers, AnswersError, Unanswered};
+use crate::template::answers::{AnswerLayer, Answers};
 use crate::template::name::ChildName;
-use crate::template::prompt::TerminalPrompter;
 use crate::template::render::render;
 use crate::template::source::{self, SourceSpec, TemplateSource};
-
-/// What an update is asked to do, resolved from the command line before any I/O.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UpdateRequest {
-    /// The child's folder, absolute.
-    pub child: PathBuf,
-    /// `template` (the child's git remote), `embedded`, a folder, or a git path or URL; the recorded source when
-    /// `None`.
-    pub from: Option<String>,
-    /// A tag, branch or commit of a git source.
-    pub to: Option<String>,
-    /// `KEY=VALUE` answers, new or changed.
-    pub defines: Vec<String>,
-    /// New questions take their defaults instead of being asked (secret ones never do for a write).
-    pub yes: bool,
-    /// A template with another name than the recorded one may be taken.
-    pub switch_template: bool,
-}
-
-/// Why an update stops before anything is written, for the user to act on (exit 1).
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum Refusal {
-    #[error(
-        "the source holds the template `{found}`, not `{recorded}`, the one this child was made from\n\
-         hint: check `--from`; to move the child to `{found}` on purpose, add `--switch-template`"
-    )]
-    OtherTemplate { recorded: String, found: String },
-    #[error(
-        "secret answers are never recorded: {} no answer here, and `--yes` would replace it with a default\n\
-         hint: give {} (or run the update on a terminal without `--yes` to be asked)",
-        .0.iter().map(|name| format!("`{name}` has")).collect::<Vec<_>>().join(", "),
-        .0.iter().map(|name| format!("`--define {name}=VALUE` or `{}`", secret_variable(name))).collect::<Vec<_>>().join(", ")
-    )]
-    SecretsMissing(Vec<String>),
-    #[error(
-        "untracked files are where the update writes: {}\nhint: move them away or commit them, then run the update again",
-        .0.join(", ")
-    )]
-    UntrackedInTheWay(Vec<String>),
-    #[error(
-        "another update is writing into this child (`{}` exists)\nhint: wait for it to finish; if no update is \
-         running, remove that file",
-        .0.display()
-    )]
-    UpdateRunning(PathBuf),
-    #[error(
-        "a git process holds the child's index (`{}` exists)\nhint: wait for it to finish; if no git command is \
-         running, remove that file",
-        .0.display()
-    )]
-    IndexLocked(PathBuf),
-}
-
-impl From<super::state::Locked> for Refusal {
-    fn from(locked: super::state::Locked) -> Self {
-        match locked {
-            super::state::Locked::Update(path) => Self::UpdateRunning(path),
-            super::state::Locked::Index(path) => Self::IndexLocked(path),
-        }
-    }
-}
 
 /// What `update --check` finds: the child matches the render of its source, or it is behind.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -335,79 +276,6 @@ fn template_remote_url(child: &Path) -> Result<String> {
         .url()
         .map(str::to_owned)
         .context("the `template` remote has no URL")
-}
-
-/// The variable that gives a secret answer to an update: `OSORGANIC_ANSWER_API_TOKEN` for `api_token`.
-pub fn secret_variable(question: &str) -> String {
-    format!("OSORGANIC_ANSWER_{}", question.to_uppercase())
-}
-
-/// Recorded answers (for questions the new version still asks) under `--define` and, for secret questions, the
-/// environment; new questions by default with `--yes`, on the terminal, or refused. Also returns the secret
-/// questions nothing gave, which took their default.
-fn resolve_answers(
-    source: &TemplateSource,
-    record: &ChildRecord,
-    request: &UpdateRequest,
-    child_name: &ChildName,
-) -> Result<(Answers, Vec<String>)> {
-    let recorded: toml::Table = record
-        .answers
-        .iter()
-        .filter(|(name, _)| source.manifest.question(name).is_some())
-        .map(|(name, value)| (name.clone(), value.clone()))
-        .collect();
-    let secrets: Vec<&str> = source
-        .manifest
-        .questions
-        .iter()
-        .filter(|question| question.secret)
-        .map(|question| question.name.as_str())
-        .collect();
-    let from_environment: toml::Table = secrets
-        .iter()
-        .filter_map(|name| {
-            let value = std::env::var(secret_variable(name)).ok()?;
-            Some((name.to_string(), toml::Value::String(value)))
-        })
-        .collect();
-    let layers = [
-        AnswerLayer::from_defines(&request.defines)?,
-        AnswerLayer::new("the environment", from_environment),
-        AnswerLayer::new(format!("`{RECORD_FILE}`"), recorded),
-    ];
-    let prompter = TerminalPrompter::new();
-    let unanswered = if request.yes {
-        Unanswered::UseDefaults
-    } else if TerminalPrompter::available() {
-        Unanswered::Prompt(&prompter)
-    } else {
-        Unanswered::Refuse
-    };
-    let answers = match answers::resolve(&source.manifest, child_name, &layers, unanswered) {
-        Err(AnswersError::Unanswered(lines)) => bail!(
-            "{} not answered and there is no terminal to ask:\n{}\nhint: answer with `--define NAME=VALUE`, \
-             or accept the defaults of new questions with `--yes`",
-            if lines.len() == 1 {
-                "1 question is"
-            } else {
-                "these questions are"
-            },
-            lines.join("\n")
-        ),
-        other => other?,
-    };
-    let defaulted_secrets = if request.yes {
-        secrets
-            .into_iter()
-            .filter(|name| answers.get(name).is_some())
-            .filter(|name| layers.iter().all(|layer| !layer.values.contains_key(*name)))
-            .map(str::to_owned)
-            .collect()
-    } else {
-        Vec::new()
-    };
-    Ok((answers, defaulted_secrets))
 }
 
 /// The child's tree without osorganic's record, which is rewritten and never merged.

@@ -10,7 +10,7 @@ use crate::printer::Printer;
 use crate::record::ChildRecord;
 use crate::update::describe_move;
 use crate::update::merge::{FileChange, FileReport, MergeOutcome};
-use crate::update::plan::Refusal;
+use crate::update::refusal::Refusal;
 
 /// The `--json` document.
 #[derive(Serialize)]
