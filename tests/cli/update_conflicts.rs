@@ -117,3 +117,32 @@ fn update_conflicts_on_rename_plus_edit_with_markers() {
     );
     assert!(merged.contains("one\ntwo\nthree\n"), "{merged}");
 }
+
+// The child made a symlink of a file the template changed: a link conflict, the link kept as a link, no markers.
+#[cfg(unix)]
+#[test]
+fn update_never_writes_conflict_markers_into_a_symlink() {
+    let env = child_of(&[("config.txt", b"one\n"), ("a.txt", b"a\n")]);
+    std::fs::remove_file(env.child_dir().join("config.txt")).unwrap();
+    std::os::unix::fs::symlink("a.txt", env.child_dir().join("config.txt")).unwrap();
+    env.commit("a link");
+    env.template("2.0.0", "", &[("config.txt", b"two\n"), ("a.txt", b"a\n")]);
+    env.update_expecting(&["--dry-run"], 1);
+    let stderr = env.update_expecting(&[], 1);
+    assert!(
+        stderr.contains("conflict (link: a symlink is never merged as text) config.txt"),
+        "{stderr}"
+    );
+    let link = env.child_dir().join("config.txt");
+    assert_eq!(
+        std::fs::read_link(&link).unwrap(),
+        std::path::Path::new("a.txt")
+    );
+    assert_eq!(env.read("config.txt.template-2.0.0"), "two\n");
+    env.update_expecting(&["--abort"], 0);
+    assert_eq!(
+        std::fs::read_link(&link).unwrap(),
+        std::path::Path::new("a.txt")
+    );
+    assert_eq!(env.status(), "");
+}

@@ -71,6 +71,10 @@ pub enum ConflictKind {
     /// Both changed a binary file: the child's bytes stay, the template's are saved beside them.
     #[serde(rename = "binary")]
     Binary,
+    /// A symlink (or submodule) on either side: never text-merged; the child's entry stays, the template's is
+    /// saved beside it.
+    #[serde(rename = "link")]
+    Link,
     /// One side has a file where the other has a folder: the folder's files take the path, the child's file is
     /// saved beside it as `PATH~child`.
     #[serde(rename = "file/folder")]
@@ -85,6 +89,7 @@ impl fmt::Display for ConflictKind {
             Self::DeleteModify => "delete/modify: deleted in the child, changed by the template",
             Self::AddAdd => "add/add",
             Self::Binary => "binary",
+            Self::Link => "link: a symlink is never merged as text",
             Self::FileFolder => "file/folder: a file on one side, a folder on the other",
         })
     }

@@ -136,16 +136,24 @@ impl Resolver<'_, '_> {
                 .map(|stage| stage.path.clone())
                 .unwrap_or_default(),
         };
-        let binary = [&ancestor, &ours, &theirs]
+        // A symlink's blob is its target and a gitlink has no blob: neither is ever text-merged, so no marker
+        // lands in a link.
+        let not_a_file = |stage: &&StageEntry| matches!(stage.entry.mode, 0o120000 | 0o160000);
+        let link = [&ancestor, &ours, &theirs]
             .into_iter()
             .flatten()
-            .map(|stage| {
-                self.repo
-                    .find_blob(stage.entry.id)
-                    .map(|blob| endings::is_binary(blob.content()))
-            })
-            .collect::<Result<Vec<bool>, _>>()?
-            .contains(&true);
+            .any(|stage| not_a_file(&stage));
+        let binary = link
+            || [&ancestor, &ours, &theirs]
+                .into_iter()
+                .flatten()
+                .map(|stage| {
+                    self.repo
+                        .find_blob(stage.entry.id)
+                        .map(|blob| endings::is_binary(blob.content()))
+                })
+                .collect::<Result<Vec<bool>, _>>()?
+                .contains(&true);
         let mut result = Conflict {
             path: path.clone(),
             kind: ConflictKind::Content,
@@ -167,7 +175,11 @@ impl Resolver<'_, '_> {
             (Some(_), Some(_), None) => result.kind = ConflictKind::ModifyDelete,
             (Some(_), None, Some(_)) => result.kind = ConflictKind::DeleteModify,
             (_, Some(_), Some(their_stage)) if binary => {
-                result.kind = ConflictKind::Binary;
+                result.kind = if link {
+                    ConflictKind::Link
+                } else {
+                    ConflictKind::Binary
+                };
                 result.template_copy = Some((
                     free_path(
                         &self.trees.ours,
