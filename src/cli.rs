@@ -52,24 +52,24 @@ pub struct SpawnArgs {
     pub dest: Option<PathBuf>,
 
     /// Template to spawn from: `embedded` (built in), a local folder, or a git repository (path or URL)
-    #[arg(long, value_name = "SOURCE", default_value = "embedded")]
+    #[arg(
+        long,
+        visible_alias = "from",
+        value_name = "SOURCE",
+        default_value = "embedded"
+    )]
     pub template: String,
 
     /// Revision to read when SOURCE is a git repository (branch, tag or commit)
-    #[arg(long = "ref", value_name = "REV")]
+    #[arg(long = "ref", visible_alias = "to", value_name = "REV")]
     pub git_ref: Option<String>,
 
-    /// Answer a question: KEY=VALUE (repeatable; wins over --answers-file)
-    #[arg(long = "define", short = 'd', value_name = "KEY=VALUE")]
-    pub defines: Vec<String>,
+    #[command(flatten)]
+    pub answers: AnswerArgs,
 
-    /// TOML file of answers (`key = value` at the top level)
+    /// TOML file of answers (`key = value` at the top level; --define wins over it)
     #[arg(long, value_name = "FILE")]
     pub answers_file: Option<PathBuf>,
-
-    /// Accept the default for every question not otherwise answered
-    #[arg(long, short = 'y')]
-    pub yes: bool,
 
     /// Do not create a git repository
     #[arg(long)]
@@ -92,21 +92,15 @@ pub struct SpawnArgs {
 pub struct UpdateArgs {
     /// Where the new template comes from: `template` (the git remote), `embedded`, a folder, or a git path or URL
     /// [default: the source recorded in .osorganic.toml]
-    #[arg(long, value_name = "SOURCE")]
+    #[arg(long, visible_alias = "template", value_name = "SOURCE")]
     pub from: Option<String>,
 
     /// Tag, branch or commit of a git source [default: the remote's default branch head]
-    #[arg(long, value_name = "REV")]
+    #[arg(long, visible_alias = "ref", value_name = "REV")]
     pub to: Option<String>,
 
-    /// Answer or change an answer: KEY=VALUE (repeatable)
-    #[arg(long = "define", short = 'd', value_name = "KEY=VALUE")]
-    pub defines: Vec<String>,
-
-    /// Accept defaults for new questions (never for secret ones: give those with --define or
-    /// OSORGANIC_ANSWER_<KEY>)
-    #[arg(long, short = 'y')]
-    pub yes: bool,
+    #[command(flatten)]
+    pub answers: AnswerArgs,
 
     /// Allow a template with another name than the one recorded in .osorganic.toml
     #[arg(long)]
@@ -131,6 +125,19 @@ pub struct UpdateArgs {
     /// The child to update
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub path: PathBuf,
+}
+
+/// The answer flags spawn and update share.
+#[derive(Debug, Args)]
+pub struct AnswerArgs {
+    /// Answer a question, or change an answer on update: KEY=VALUE (repeatable)
+    #[arg(long = "define", short = 'd', value_name = "KEY=VALUE")]
+    pub defines: Vec<String>,
+
+    /// Accept the default of every question not otherwise answered (on update, never of a secret one: give
+    /// those with --define or OSORGANIC_ANSWER_<KEY>)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 /// Arguments of `osorganic doctor`.

@@ -77,11 +77,11 @@ fn resolve_options(args: SpawnArgs) -> Result<SpawnOptions> {
     )
     .context("could not resolve the destination folder")?;
     let source = SourceSpec::parse(&args.template, args.git_ref.as_deref())?;
-    let mut layers = vec![AnswerLayer::from_defines(&args.defines)?];
+    let mut layers = vec![AnswerLayer::from_defines(&args.answers.defines)?];
     if let Some(path) = &args.answers_file {
         layers.push(read_answers_file(path)?);
     }
-    let ask = if args.yes {
+    let ask = if args.answers.yes {
         AskMode::Defaults
     } else if TerminalPrompter::available() {
         AskMode::Prompt

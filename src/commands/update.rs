@@ -47,8 +47,8 @@ impl UpdateOptions {
                 child,
                 from: args.from,
                 to: args.to,
-                defines: args.defines,
-                yes: args.yes,
+                defines: args.answers.defines,
+                yes: args.answers.yes,
                 switch_template: args.switch_template,
             },
         })

@@ -117,3 +117,28 @@ fn update_never_replaces_a_secret_answer_with_its_default() {
     assert_eq!(env.read("token.txt"), "token configured\n");
     assert!(!env.read(".osorganic.toml").contains("s3cr3t-value"));
 }
+
+// One vocabulary for sources: update takes spawn's `--template`/`--ref` as aliases of `--from`/`--to`, and spawn
+// takes `--from`/`--to`.
+#[test]
+fn update_and_spawn_take_each_others_source_flags() {
+    let env = UpdateEnv::new();
+    env.template("1.0.0", "", &[("a.txt", b"a\n")]).spawn(&[]);
+    env.template("2.0.0", "", &[("a.txt", b"b\n")]);
+    let template = env.template_dir().to_string_lossy().into_owned();
+    let stderr = env.update_expecting(&["--check", "--template", &template], 1);
+    assert!(stderr.contains("test-template 1.0.0 -> 2.0.0"), "{stderr}");
+    let help = env
+        .osorganic(&env.child_dir())
+        .args(["update", "--help"])
+        .output()
+        .unwrap();
+    let help = text(&help.stdout);
+    assert!(help.contains("--template"), "{help}");
+    let spawned = env
+        .osorganic(&env.child_dir())
+        .args(["spawn", "other", "--yes", "--dry-run", "--from", &template])
+        .output()
+        .unwrap();
+    assert_eq!(spawned.status.code(), Some(0), "{}", text(&spawned.stderr));
+}
