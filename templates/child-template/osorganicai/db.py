@@ -35,9 +35,16 @@ JOB_KINDS = ("product_owner", "developer")
 
 # A job is `running` from the agent's start until it finishes. A workflow run that GitHub cancels or
 # times out never reports back, so the sweeper fails a job still running this long after its start:
-# the longest path through the kind's workflow (`timeout-minutes` of its jobs) plus a margin. Kinds
-# not listed get DEFAULT_RUNNING_TIMEOUT_MINUTES.
-RUNNING_TIMEOUT_MINUTES = {"product_owner": 15, "developer": 10 + 30 + 10}
+# the longest path through the kind's workflow (the `timeout-minutes` of its jobs, in
+# .github/workflows/) plus a margin. `fix` and `revise` run in the Developer workflow. Kinds not
+# listed get DEFAULT_RUNNING_TIMEOUT_MINUTES; `Store.sweep` takes the table as an argument.
+DEVELOPER_WORKFLOW_MINUTES = 10 + 30 + 10  # prepare, develop, publish
+RUNNING_TIMEOUT_MINUTES = {
+    "product_owner": 15,
+    "developer": DEVELOPER_WORKFLOW_MINUTES,
+    "fix": DEVELOPER_WORKFLOW_MINUTES,
+    "revise": DEVELOPER_WORKFLOW_MINUTES,
+}
 DEFAULT_RUNNING_TIMEOUT_MINUTES = 60
 RUNNING_TIMEOUT_MARGIN_MINUTES = 5
 # Statuses after which a job never runs or is dispatched again.

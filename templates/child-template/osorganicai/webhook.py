@@ -241,8 +241,12 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
 
 
 def _unavailable(error: Exception) -> JSONResponse:
+    """503 naming the kind of failure only (the details, which may name the database host, go to the log)."""
+    from .db import StoreBusyError
+
+    why = "busy or unreachable: no answer within its timeouts" if isinstance(error, StoreBusyError) else "error"
     message = (
-        f"database unavailable ({error}); the delivery was not stored and will be accepted when it is "
+        f"database {why}; the delivery was not stored and will be accepted when it is "
         "redelivered (Redeliver in the webhook's Recent Deliveries, or the REST API)"
     )
     return _error(503, message, {"Retry-After": str(RETRY_AFTER_SECONDS)})

@@ -404,3 +404,53 @@ def test_the_configured_repository_matches_whatever_its_case(store: Store, datab
     )
     client = TestClient(create_app(Service(settings=settings, store=store, github=fake_github.client())))
     assert post_signed(client, ISSUE, "case-1").status_code == 202
+
+
+# -- the hand-off after storing --------------------------------------------------------------------
+def test_a_delivery_stored_late_leaves_the_dispatch_to_the_sweeper(
+    client: TestClient, database: str, fake_github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from osorganicai import webhook
+
+    monkeypatch.setattr(webhook, "HAND_OFF_CUTOFF_SECONDS", -1.0)
+    response = post_signed(client, ISSUE, "late-1")
+    assert response.status_code == 202 and response.json()["dispatched"] is False
+    assert "sweeper" in response.json()["detail"]
+    assert rows(database, "select status from jobs") == [("pending",)] and fake_github.paths("POST") == []
+
+
+def test_a_database_failure_after_the_dispatch_still_acknowledges(
+    client: TestClient, database: str, store: Store, fake_github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from osorganicai.db import StoreBusyError
+
+    def locked(job_id) -> None:
+        raise StoreBusyError("database busy: LockNotAvailable")
+
+    monkeypatch.setattr(store, "mark_dispatched", locked)
+    response = post_signed(client, ISSUE, "unmarked-1")
+    assert response.status_code == 202 and response.json()["dispatched"] is False
+    assert "not recorded" in response.json()["detail"]
+    assert rows(database, "select status from jobs") == [("pending",)]
+
+
+def test_cron_sweep_reports_jobs_timed_out_and_a_busy_database(store: Store, database: str, fake_github: FakeGitHub) -> None:
+    from osorganicai.cron import create_cron_app
+    from osorganicai.db import JobSpec
+
+    settings = Settings.from_env({"CRON_SECRET": "cron-secret", "GITHUB_TOKEN": "t"})
+    client = TestClient(create_cron_app(Service(settings=settings, store=store, github=fake_github.client())))
+    stuck = store.create_job(JobSpec("product_owner", "Codertocat/Hello-World", 1))
+    store.start_job(stuck)
+    with psycopg.connect(database) as connection:
+        connection.execute("update public.jobs set started_at = now() - interval '1 day'")
+    authorised = {"Authorization": "Bearer cron-secret"}
+    response = client.get("/api/cron/sweep", headers=authorised)
+    assert response.status_code == 200 and response.json()["timed_out"] == [str(stuck)]
+    with psycopg.connect(database) as locker:
+        locker.execute("set idle_in_transaction_session_timeout = '15s'")
+        locker.execute("lock table public.jobs in access exclusive mode")
+        started = time.monotonic()
+        busy = client.get("/api/cron/sweep", headers=authorised)
+        assert time.monotonic() - started < GITHUB_DEADLINE_SECONDS
+    assert busy.status_code == 503 and "next sweep" in busy.json()["error"]
