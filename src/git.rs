@@ -11,8 +11,8 @@ use git2::{
     Repository, RepositoryInitOptions, Signature, Tree, TreeWalkMode, TreeWalkResult,
 };
 
-/// A file to put in a tree: its '/'-separated path, its bytes, and whether it is executable.
-pub type FileBlob<'a> = (&'a str, &'a [u8], bool);
+/// A file to put in a tree: its '/'-separated path, its bytes (a symlink's target), and its mode.
+pub type FileBlob<'a> = (&'a str, &'a [u8], FileMode);
 
 /// Where the pristine render of the template (the merge base of the next update) is kept.
 pub const TEMPLATE_REF: &str = "refs/osorganic/template";
@@ -44,9 +44,9 @@ pub fn tree_from<'a>(
     files: impl IntoIterator<Item = FileBlob<'a>>,
 ) -> Result<Oid, git2::Error> {
     let mut root = Folder::default();
-    for (path, contents, executable) in files {
+    for (path, contents, mode) in files {
         let blob = repository.blob(contents)?;
-        root.insert(path, blob, executable);
+        root.insert(path, blob, mode);
     }
     root.write(repository)
 }
@@ -62,13 +62,8 @@ pub fn tree_from_base<'a>(
     let mut base_entries = blob_entries(base)?;
     let odb = repository.odb()?;
     let mut changed = Vec::new();
-    for (path, contents, executable) in files {
+    for (path, contents, mode) in files {
         let id = Oid::hash_object(ObjectType::Blob, contents)?;
-        let mode = if executable {
-            FileMode::BlobExecutable
-        } else {
-            FileMode::Blob
-        };
         if base_entries.remove(path) == Some((id, i32::from(mode))) {
             continue;
         }
@@ -302,19 +297,19 @@ pub fn add_template_remote(repository: &Repository, url: &str) -> Result<(), git
 #[derive(Default)]
 struct Folder {
     folders: BTreeMap<String, Folder>,
-    blobs: BTreeMap<String, (Oid, bool)>,
+    blobs: BTreeMap<String, (Oid, FileMode)>,
 }
 
 impl Folder {
-    fn insert(&mut self, path: &str, blob: Oid, executable: bool) {
+    fn insert(&mut self, path: &str, blob: Oid, mode: FileMode) {
         match path.split_once('/') {
             Some((first, rest)) => self
                 .folders
                 .entry(first.to_string())
                 .or_default()
-                .insert(rest, blob, executable),
+                .insert(rest, blob, mode),
             None => {
-                self.blobs.insert(path.to_string(), (blob, executable));
+                self.blobs.insert(path.to_string(), (blob, mode));
             }
         }
     }
@@ -324,13 +319,8 @@ impl Folder {
         for (name, folder) in &self.folders {
             builder.insert(name, folder.write(repository)?, i32::from(FileMode::Tree))?;
         }
-        for (name, (blob, executable)) in &self.blobs {
-            let mode = if *executable {
-                FileMode::BlobExecutable
-            } else {
-                FileMode::Blob
-            };
-            builder.insert(name, *blob, i32::from(mode))?;
+        for (name, (blob, mode)) in &self.blobs {
+            builder.insert(name, *blob, i32::from(*mode))?;
         }
         builder.write()
     }

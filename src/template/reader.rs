@@ -14,8 +14,11 @@ use super::source_error::SourceError;
 /// One file of a source tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceFile {
+    /// The bytes, or a symlink's target.
     pub contents: Cow<'static, [u8]>,
     pub executable: bool,
+    /// A symlink: its target is kept as it is, never followed or read.
+    pub link: bool,
 }
 
 /// Names never read from a template: byte-code, tool caches, virtualenvs, git's own folder.
@@ -154,10 +157,7 @@ impl TreeReader {
             Self::Disk(root) => read_disk(root, folder, files),
             Self::Git {
                 repository, tree, ..
-            } => read_git(repository, *tree, folder, files).map_err(|error| SourceError::Git {
-                what: format!("could not read `{folder}` from the template repository"),
-                error,
-            }),
+            } => read_git(repository, *tree, folder, files),
         }
     }
 
@@ -205,6 +205,7 @@ fn read_embedded(
                     SourceFile {
                         contents: Cow::Borrowed(file.contents()),
                         executable,
+                        link: false,
                     },
                 );
             }
@@ -217,8 +218,10 @@ fn read_disk(
     folder: &str,
     files: &mut BTreeMap<String, SourceFile>,
 ) -> Result<(), SourceError> {
+    // Links are never followed: a link is kept as a link (its target checked to stay in the template), so a link
+    // to `/etc/passwd` or to a folder outside cannot pull their content in.
     let walker = walkdir::WalkDir::new(root.join(folder))
-        .follow_links(true)
+        .follow_links(false)
         .into_iter()
         .filter_entry(|entry| {
             entry.depth() == 0 || !is_ignored(&entry.file_name().to_string_lossy())
@@ -228,7 +231,8 @@ fn read_disk(
             path: error.path().unwrap_or(root).display().to_string(),
             error: error.into(),
         })?;
-        if !entry.file_type().is_file() {
+        let file_type = entry.file_type();
+        if !file_type.is_file() && !file_type.is_symlink() {
             continue;
         }
         let io_error = |error| SourceError::Io {
@@ -241,6 +245,20 @@ fn read_disk(
             .map(|component| component.as_os_str().to_string_lossy())
             .collect::<Vec<_>>()
             .join("/");
+        if file_type.is_symlink() {
+            let target = std::fs::read_link(entry.path()).map_err(io_error)?;
+            let target = target.to_string_lossy().into_owned();
+            check_link(&key, &target)?;
+            files.insert(
+                key,
+                SourceFile {
+                    contents: Cow::Owned(target.into_bytes()),
+                    executable: false,
+                    link: true,
+                },
+            );
+            continue;
+        }
         let metadata = entry.metadata().map_err(|error| io_error(error.into()))?;
         let contents = std::fs::read(entry.path()).map_err(io_error)?;
         files.insert(
@@ -248,8 +266,29 @@ fn read_disk(
             SourceFile {
                 contents: Cow::Owned(contents),
                 executable: super::tree::is_executable(&metadata),
+                link: false,
             },
         );
+    }
+    Ok(())
+}
+
+/// A link must point inside the template's source tree: relative, and never climbing above its top.
+fn check_link(path: &str, target: &str) -> Result<(), SourceError> {
+    let escapes = || SourceError::LinkEscapes {
+        path: path.to_string(),
+        target: target.to_string(),
+    };
+    if target.starts_with('/') || target.contains('\\') || target.contains(':') {
+        return Err(escapes());
+    }
+    let mut depth = path.split('/').count() - 1;
+    for segment in target.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => depth = depth.checked_sub(1).ok_or_else(escapes)?,
+            _ => depth += 1,
+        }
     }
     Ok(())
 }
@@ -259,41 +298,61 @@ fn read_git(
     tree: Oid,
     folder: &str,
     files: &mut BTreeMap<String, SourceFile>,
-) -> Result<(), git2::Error> {
-    let top = repository.find_tree(tree)?;
+) -> Result<(), SourceError> {
+    let git_error = |error| SourceError::Git {
+        what: format!("could not read `{folder}` from the template repository"),
+        error,
+    };
+    let top = repository.find_tree(tree).map_err(git_error)?;
     let start = if folder.is_empty() {
         top
     } else {
-        repository.find_tree(top.get_path(Path::new(folder))?.id())?
+        let id = top.get_path(Path::new(folder)).map_err(git_error)?.id();
+        repository.find_tree(id).map_err(git_error)?
     };
     let mut failure = None;
-    start.walk(TreeWalkMode::PreOrder, |parent, entry| {
-        let name = entry.name().unwrap_or_default();
-        if is_ignored(name) {
-            return TreeWalkResult::Skip;
-        }
-        if entry.kind() != Some(ObjectType::Blob) || entry.filemode() == 0o120000 {
-            return TreeWalkResult::Ok;
-        }
-        match repository.find_blob(entry.id()) {
-            Ok(blob) => {
-                let path = join_tree_path(folder, &format!("{parent}{name}"));
-                files.insert(
-                    path,
-                    SourceFile {
-                        contents: Cow::Owned(blob.content().to_vec()),
-                        executable: entry.filemode() == 0o100755,
-                    },
-                );
-                TreeWalkResult::Ok
+    let mut refused = None;
+    start
+        .walk(TreeWalkMode::PreOrder, |parent, entry| {
+            let name = entry.name().unwrap_or_default();
+            if is_ignored(name) {
+                return TreeWalkResult::Skip;
             }
-            Err(error) => {
-                failure = Some(error);
-                TreeWalkResult::Abort
+            if entry.kind() != Some(ObjectType::Blob) {
+                return TreeWalkResult::Ok;
             }
-        }
-    })?;
-    failure.map_or(Ok(()), Err)
+            let path = join_tree_path(folder, &format!("{parent}{name}"));
+            let link = entry.filemode() == 0o120000;
+            match repository.find_blob(entry.id()) {
+                Ok(blob) => {
+                    if link {
+                        let target = String::from_utf8_lossy(blob.content()).into_owned();
+                        if let Err(error) = check_link(&path, &target) {
+                            refused = Some(error);
+                            return TreeWalkResult::Abort;
+                        }
+                    }
+                    files.insert(
+                        path,
+                        SourceFile {
+                            contents: Cow::Owned(blob.content().to_vec()),
+                            executable: entry.filemode() == 0o100755,
+                            link,
+                        },
+                    );
+                    TreeWalkResult::Ok
+                }
+                Err(error) => {
+                    failure = Some(error);
+                    TreeWalkResult::Abort
+                }
+            }
+        })
+        .map_err(git_error)?;
+    if let Some(error) = refused {
+        return Err(error);
+    }
+    failure.map_or(Ok(()), |error| Err(git_error(error)))
 }
 
 /// Joins two '/'-separated paths, either of which may be empty.

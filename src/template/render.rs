@@ -70,10 +70,12 @@ pub fn render(
                 second: item.tree_path.to_string(),
             });
         }
-        tree.insert(
-            child_path,
-            RenderedFile::new(contents, item.file.executable),
-        );
+        let file = if item.file.link {
+            RenderedFile::link(contents)
+        } else {
+            RenderedFile::new(contents, item.file.executable)
+        };
+        tree.insert(child_path, file);
     }
     Ok(tree)
 }
@@ -118,7 +120,7 @@ fn parse_templates(planned: &[Planned<'_>]) -> Result<Tera, RenderError> {
     let mut sources = Vec::new();
     for item in planned
         .iter()
-        .filter(|item| item.tree_path.ends_with(TERA_SUFFIX))
+        .filter(|item| item.tree_path.ends_with(TERA_SUFFIX) && !item.file.link)
     {
         let text = std::str::from_utf8(&item.file.contents).map_err(|_| RenderError::Template {
             template: item.tree_path.to_string(),
@@ -144,7 +146,7 @@ fn render_contents(
     item: &Planned<'_>,
     context: &Context,
 ) -> Result<Vec<u8>, RenderError> {
-    if !item.tree_path.ends_with(TERA_SUFFIX) {
+    if !item.tree_path.ends_with(TERA_SUFFIX) || item.file.link {
         return Ok(item.file.contents.to_vec());
     }
     tera.render(item.tree_path, context)

@@ -21,6 +21,10 @@ pub enum SourceError {
         #[source]
         error: ManifestError,
     },
+    #[error(
+        "`{path}` is a symlink to `{target}`, outside the template: a link must point inside the template's source tree"
+    )]
+    LinkEscapes { path: String, target: String },
     #[error("include `{from}` leaves the template's source tree")]
     IncludeEscapes { from: String },
     #[error(

@@ -1,4 +1,5 @@
-//! `RenderedTree`: a rendered child held in memory, '/'-separated relative path -> bytes and executable bit.
+//! `RenderedTree`: a rendered child held in memory, '/'-separated relative path -> bytes and executable bit, or a
+//! symlink and its target.
 //! It is what spawn writes to disk and what update turns into git trees to merge.
 
 use std::collections::BTreeMap;
@@ -9,8 +10,11 @@ use std::path::Path;
 /// One file of a rendered child.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderedFile {
+    /// The bytes, or a symlink's target.
     pub contents: Vec<u8>,
     pub executable: bool,
+    /// A symlink (git mode 120000), written as a link and never followed.
+    pub link: bool,
 }
 
 impl RenderedFile {
@@ -18,6 +22,25 @@ impl RenderedFile {
         Self {
             contents: contents.into(),
             executable,
+            link: false,
+        }
+    }
+
+    /// A symlink to `target`.
+    pub fn link(target: impl Into<Vec<u8>>) -> Self {
+        Self {
+            contents: target.into(),
+            executable: false,
+            link: true,
+        }
+    }
+
+    /// The git file mode: 120000 for a link, 100755 executable, 100644 otherwise.
+    pub fn git_mode(&self) -> git2::FileMode {
+        match (self.link, self.executable) {
+            (true, _) => git2::FileMode::Link,
+            (false, true) => git2::FileMode::BlobExecutable,
+            (false, false) => git2::FileMode::Blob,
         }
     }
 }
@@ -54,10 +77,10 @@ impl RenderedTree {
         self.files.iter()
     }
 
-    /// Every file as git takes it: path, bytes, executable bit.
-    pub fn git_files(&self) -> impl Iterator<Item = (&str, &[u8], bool)> {
+    /// Every file as git takes it: path, bytes, mode.
+    pub fn git_files(&self) -> impl Iterator<Item = (&str, &[u8], git2::FileMode)> {
         self.iter()
-            .map(|(path, file)| (path.as_str(), file.contents.as_slice(), file.executable))
+            .map(|(path, file)| (path.as_str(), file.contents.as_slice(), file.git_mode()))
     }
 
     pub fn paths(&self) -> impl Iterator<Item = &str> {
@@ -88,7 +111,11 @@ impl RenderedTree {
             {
                 fs::create_dir_all(parent)?;
             }
-            write_file(&target, &file.contents, file.executable)?;
+            if file.link {
+                write_link(&target, &file.contents)?;
+            } else {
+                write_file(&target, &file.contents, file.executable)?;
+            }
         }
         Ok(())
     }
@@ -100,6 +127,18 @@ impl FromIterator<(String, RenderedFile)> for RenderedTree {
             files: iter.into_iter().collect(),
         }
     }
+}
+
+/// Creates a symlink to `target` (where there are none, a file holding the target, as git does).
+#[cfg(unix)]
+fn write_link(path: &Path, target: &[u8]) -> io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(target), path)
+}
+
+#[cfg(not(unix))]
+fn write_link(path: &Path, target: &[u8]) -> io::Result<()> {
+    fs::write(path, target)
 }
 
 /// Creates a file with its mode set at creation (0o777 or 0o666, less the umask, as any program would).

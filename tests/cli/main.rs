@@ -7,6 +7,7 @@ mod spawn;
 mod spawn_interrupt;
 mod spawn_templates;
 mod support;
+mod symlinks;
 mod template_sync;
 mod update;
 mod update_base;
