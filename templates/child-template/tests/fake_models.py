@@ -3,9 +3,11 @@ Anthropic Messages, so tests drive the production httpx code of the providers.
 
 The server keeps every request it receives, validates each one as the real API would (auth header,
 required fields, tool calls answered, roles alternating, no empty assistant turns, parameters that
-reasoning models reject) and answers invalid ones with HTTP 400 in the provider's error shape. Valid
-requests are answered by the next step of the script: a `Say`, or a function of the `Exchange` that
-returns one. Failures and late answers can be queued to test retries and timeouts.
+reasoning models reject, OpenAI's `response_format` with strict Structured Outputs schemas, Anthropic's
+`tool_choice`) and answers invalid ones with HTTP 400 in the provider's error shape. Valid requests are
+answered by the next step of the script: a `Say`, or a function of the `Exchange` that returns one; a
+`Say(answer=...)` answers a structured request (OpenAI: JSON content; Anthropic: a `tool_use` block).
+Failures and late answers can be queued to test retries and timeouts.
 """
 
 from __future__ import annotations
@@ -54,7 +56,10 @@ class Say:
     string, which is not an object). `stop` is neutral: "max_tokens", "refusal", "end_turn",
     "content_filter" (default: tool_use when there are tool calls, else end_turn). `thinking` (Anthropic):
     the answer opens with a signed thinking block, and the server then requires the assistant turn to be
-    replayed starting with that exact block, as the real API does while thinking is on."""
+    replayed starting with that exact block, as the real API does while thinking is on. `answer` is a structured
+    answer: OpenAI sends it as the message content (a dict as JSON text, a string as-is), Anthropic as the
+    `input` of a `tool_use` block for the tool the request forced with `tool_choice` (a string that is JSON is
+    parsed first)."""
 
     tool_calls: list[tuple[str, dict[str, Any] | str]] = field(default_factory=list)
     text: str = ""
@@ -63,6 +68,7 @@ class Say:
     output_tokens: int = 100
     cached_input_tokens: int = 0
     thinking: str = ""  # Anthropic only: answer with a signed thinking block first, which must be replayed
+    answer: dict[str, Any] | str | None = None  # a structured answer (see above)
 
 
 @dataclass
@@ -197,7 +203,7 @@ class ScriptedModel:
             self.answered += 1
         say = step(exchange) if callable(step) else step
         with self._lock:
-            payload = self._openai_answer(say) if self.wire == "openai" else self._anthropic_answer(say)
+            payload = self._openai_answer(say) if self.wire == "openai" else self._anthropic_answer(say, body)
         return _Answer(200, payload, {})
 
     def _check_path(self, path: str) -> None:
@@ -263,9 +269,12 @@ class ScriptedModel:
         ]
         stop = say.stop or ("tool_use" if calls else "end_turn")
         refused = stop == "refusal"
+        content = say.text or None
+        if say.answer is not None:
+            content = say.answer if isinstance(say.answer, str) else json.dumps(say.answer)
         message: dict[str, Any] = {
             "role": "assistant",
-            "content": None if refused else (say.text or None),
+            "content": None if refused else content,
             "refusal": say.text if refused else None,
         }
         if calls:
@@ -285,7 +294,7 @@ class ScriptedModel:
             },
         }
 
-    def _anthropic_answer(self, say: Say) -> dict[str, Any]:
+    def _anthropic_answer(self, say: Say, request: dict[str, Any]) -> dict[str, Any]:
         content: list[dict[str, Any]] = []
         signature = ""
         if say.thinking:
@@ -300,7 +309,12 @@ class ScriptedModel:
             if signature:
                 self._thinking_for_call[call_id] = signature
             content.append({"type": "tool_use", "id": call_id, "name": name, "input": tool_input})
-        stop = say.stop or ("tool_use" if say.tool_calls else "end_turn")
+        if say.answer is not None:
+            answer = json.loads(say.answer) if isinstance(say.answer, str) and _is_json(say.answer) else say.answer
+            forced = request.get("tool_choice") or {}
+            name = forced.get("name") or next((tool.get("name") for tool in request.get("tools") or []), "answer")
+            content.append({"type": "tool_use", "id": f"toolu_{next(self._ids):06d}", "name": name, "input": answer})
+        stop = say.stop or ("tool_use" if say.tool_calls or say.answer is not None else "end_turn")
         return {
             "id": f"msg_{next(self._ids):06d}",
             "type": "message",
@@ -430,6 +444,7 @@ def validate_openai(body: dict[str, Any]) -> None:
                 param="temperature",
             )
     _validate_openai_tools(body)
+    _validate_openai_response_format(body.get("response_format"), messages)
     _validate_openai_messages(messages)
 
 
@@ -449,6 +464,112 @@ def _validate_openai_tools(body: dict[str, Any]) -> None:
             raise InvalidRequest(f"Invalid 'tools[{index}].function.name': string does not match pattern.")
         if not isinstance(function.get("parameters", {}), dict):
             raise InvalidRequest(f"Invalid 'tools[{index}].function.parameters': expected an object.")
+
+
+def _validate_openai_response_format(response_format: Any, messages: list[Any]) -> None:
+    if response_format is None:
+        return
+    kind = response_format.get("type") if isinstance(response_format, dict) else None
+    if kind not in {"text", "json_object", "json_schema"}:
+        raise InvalidRequest(
+            f"Invalid value: '{kind}'. Supported values are: 'text', 'json_object', and 'json_schema'.",
+            param="response_format.type",
+            code="invalid_value",
+        )
+    if kind == "json_object" and "json" not in json.dumps(messages).lower():
+        raise InvalidRequest(
+            "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
+            param="messages",
+        )
+    if kind != "json_schema":
+        return
+    spec = response_format.get("json_schema")
+    if not isinstance(spec, dict):
+        raise InvalidRequest("Missing required parameter: 'response_format.json_schema'.", param="response_format.json_schema")
+    name = spec.get("name")
+    if not isinstance(name, str) or not _TOOL_NAME.match(name):
+        raise InvalidRequest(
+            "Invalid 'response_format.json_schema.name': string does not match pattern. Expected a string that matches "
+            "the pattern '^[a-zA-Z0-9_-]+$'.",
+            param="response_format.json_schema.name",
+            code="invalid_value",
+        )
+    schema = spec.get("schema")
+    if not isinstance(schema, dict):
+        raise InvalidRequest("Invalid type for 'response_format.json_schema.schema': expected an object.")
+    if spec.get("strict") is True:
+        check_strict_schema(schema, name)
+
+
+# The keywords strict Structured Outputs accept (OpenAI's Structured Outputs guide, "Supported schemas").
+STRICT_KEYWORDS = frozenset(
+    {
+        *("type", "properties", "required", "additionalProperties", "items", "anyOf", "enum", "const", "$ref", "$defs"),
+        *("definitions", "title", "description", "pattern", "format", "multipleOf", "minimum", "maximum"),
+        *("exclusiveMinimum", "exclusiveMaximum", "minItems", "maxItems"),
+    }
+)
+STRICT_MAX_DEPTH = 10
+
+
+def check_strict_schema(schema: dict[str, Any], name: str) -> None:
+    """Reject what strict mode rejects, with OpenAI's wording: a root that is not an object, an object without
+    `additionalProperties: false` or with a property missing from `required`, an unsupported keyword, an untyped
+    value, a dangling `$ref`, nesting deeper than 10 objects."""
+
+    def fail(context: tuple[str, ...], message: str) -> InvalidRequest:
+        return InvalidRequest(
+            f"Invalid schema for response_format '{name}': In context={context}, {message}",
+            param="response_format",
+            code="invalid_json_schema",
+        )
+
+    def check(node: Any, context: tuple[str, ...], depth: int) -> None:
+        if not isinstance(node, dict):
+            raise fail(context, "schema must be a JSON object.")
+        for key in node:
+            if key not in STRICT_KEYWORDS:
+                raise fail(context, f"'{key}' is not permitted.")
+        if "$ref" in node:
+            if len(node) > 1:
+                raise fail(context, f"$ref cannot have keywords {sorted(set(node) - {'$ref'})}.")
+            target: Any = schema
+            for part in str(node["$ref"]).lstrip("#").split("/"):
+                target = target.get(part) if part and isinstance(target, dict) else target
+            if not isinstance(target, dict) or not str(node["$ref"]).startswith("#"):
+                raise fail(context, f"reference to component '{node['$ref']}' which was not found in the schema.")
+            return
+        if not {"type", "anyOf", "enum", "const"} & set(node):
+            raise fail(context, "schema must have a 'type' key.")
+        types = node.get("type")
+        kinds = set(types) if isinstance(types, list) else {types}
+        if "object" in kinds or "properties" in node:
+            if depth + 1 > STRICT_MAX_DEPTH:
+                raise fail(context, f"the schema exceeds the maximum nesting depth of {STRICT_MAX_DEPTH} objects.")
+            if node.get("additionalProperties") is not False:
+                raise fail(context, "'additionalProperties' is required to be supplied and to be false.")
+            properties = node.get("properties") or {}
+            missing = [key for key in properties if key not in (node.get("required") or [])]
+            if missing or not isinstance(node.get("required", []), list):
+                raise fail(
+                    context,
+                    "'required' is required to be supplied and to be an array including every key in properties. "
+                    f"Missing '{missing[0] if missing else ''}'.",
+                )
+            for key, child in properties.items():
+                check(child, (*context, "properties", key), depth + 1)
+        if "array" in kinds:
+            if not isinstance(node.get("items"), dict):
+                raise fail(context, "array schema missing items.")
+            check(node["items"], (*context, "items"), depth)
+        for index, variant in enumerate(node.get("anyOf") or []):
+            check(variant, (*context, "anyOf", str(index)), depth)
+
+    if schema.get("type") != "object" or "anyOf" in schema:
+        raise fail((), f"schema must be a JSON Schema of 'type: \"object\"', got 'type: \"{schema.get('type')}\"'.")
+    for key, definition in {**(schema.get("definitions") or {}), **(schema.get("$defs") or {})}.items():
+        check(definition, ("$defs", key), 1)
+    check({key: value for key, value in schema.items() if key not in {"$defs", "definitions"}}, (), 0)
 
 
 def _validate_openai_messages(messages: list[Any]) -> None:
@@ -507,6 +628,7 @@ def validate_anthropic(body: dict[str, Any]) -> None:
         raise InvalidRequest("messages: at least one message is required")
     _validate_anthropic_system(body.get("system"))
     breakpoints = _validate_anthropic_tools(body.get("tools"))
+    _validate_anthropic_tool_choice(body.get("tool_choice"), body.get("tools"))
     breakpoints += sum(1 for block in body.get("system") or [] if isinstance(block, dict) and "cache_control" in block)
     if breakpoints > 4:
         raise InvalidRequest(f"A maximum of 4 blocks with cache_control may be provided. Found {breakpoints}.")
@@ -538,6 +660,23 @@ def _validate_anthropic_tools(tools: Any) -> int:
             raise InvalidRequest(f"tools.{index}.input_schema: Input should be an object schema with type 'object'")
         breakpoints += _check_cache_control(tool, f"tools.{index}")
     return breakpoints
+
+
+def _validate_anthropic_tool_choice(choice: Any, tools: Any) -> None:
+    """`tool_choice` as anthropic-sdk-python's `ToolChoiceParam`: auto, any, none, or {"type": "tool", "name"}."""
+    if choice is None:
+        return
+    if not tools:
+        raise InvalidRequest("tool_choice: tool_choice may only be specified while providing tools.")
+    kind = choice.get("type") if isinstance(choice, dict) else None
+    if kind not in {"auto", "any", "tool", "none"}:
+        raise InvalidRequest("tool_choice.type: Input should be 'auto', 'any', 'tool' or 'none'")
+    if "disable_parallel_tool_use" in choice and not isinstance(choice["disable_parallel_tool_use"], bool):
+        raise InvalidRequest("tool_choice.disable_parallel_tool_use: Input should be a valid boolean")
+    if kind == "tool":
+        name = choice.get("name")
+        if name not in {tool.get("name") for tool in tools}:
+            raise InvalidRequest(f"tool_choice.name: Tool '{name}' not found in the provided tools")
 
 
 def _check_cache_control(block: dict[str, Any], where: str) -> int:

@@ -130,3 +130,72 @@ def test_product_owner_reads_the_code_the_issue_is_about(store, fake_github, set
     prompt = llm.requests[0].messages[0].content
     assert "read-only search" in prompt and "`shop/pricing.py`" in prompt
     assert "def apply_discount(price: float, percent: float) -> float:" in prompt
+
+
+def llm_calls(database: str) -> list[tuple[int | None, dict]]:
+    with psycopg.connect(database) as connection:
+        rows = connection.execute("select issue_number, payload from agent_actions where action_type = 'llm_call' order by id")
+        return [(row[0], row[1]) for row in rows]
+
+
+def test_each_product_owner_call_is_an_llm_call_action_with_usage_and_cost(
+    store, database, fake_github, settings, runtime_config
+) -> None:
+    from dataclasses import replace
+
+    from osorganicai.config import ModelPrice
+
+    from .fake_models import Say, ScriptedModel
+
+    config = replace(runtime_config, prices={"gpt-4o-mini": ModelPrice(input=1.0, output=4.0, cached_input=0.5)})
+    script = [
+        Say(answer={"needs_clarification": True, "questions": [], "refined_description": None, "is_complete": False}),
+        Say(answer=READY, input_tokens=3000, output_tokens=120, cached_input_tokens=2048),
+    ]
+    with ScriptedModel("openai", script, model="gpt-4o-mini") as model:
+        agent = make(ProductOwnerAgent, model.provider(), store, fake_github, settings, config)
+        assert agent.run(1).outcome == "ready"
+    assert model.requests[0]["response_format"]["json_schema"]["strict"] is True
+    calls = llm_calls(database)
+    assert [issue for issue, _ in calls] == [1, 1]
+    first, second = (payload for _, payload in calls)
+    assert first["attempt"] == 1 and second["attempt"] == 2
+    assert second | {"duration_seconds": 0} == {
+        "provider": "openai",
+        "model": "gpt-4o-mini",
+        "schema_name": "product_owner_analysis",
+        "attempt": 2,
+        "input_tokens": 3000,
+        "output_tokens": 120,
+        "cached_input_tokens": 2048,
+        "cost_usd": round((952 * 1.0 + 2048 * 0.5 + 120 * 4.0) / 1_000_000, 6),
+        "stop_reason": "end_turn",
+        "duration_seconds": 0,
+    }
+    assert second["duration_seconds"] >= 0
+    assert actions(database)[-3:] == ["llm_call", "analysed_issue", "marked_ready"]
+
+
+def test_a_refusal_is_reported_on_the_issue_without_retrying(store, database, fake_github, settings, runtime_config) -> None:
+    from .fake_models import Say, ScriptedModel
+
+    script = [Say(text="I can't help with that.", stop="refusal"), Say(answer=READY)]
+    with ScriptedModel("anthropic", script) as model:
+        result = make(ProductOwnerAgent, model.provider(), store, fake_github, settings, runtime_config).run(1)
+    assert result.outcome == "failed" and len(model.requests) == 1
+    comment = fake_github.comments[1][-1]["body"]
+    assert "ModelRefusedError" in comment and "I can't help with that." in comment
+    assert fake_github.labels(1) == []
+    [(_, call)] = llm_calls(database)
+    assert call["provider"] == "anthropic" and call["stop_reason"] == "refusal"
+    assert actions(database)[-2:] == ["llm_call", "analysis_failed"]
+
+
+def test_an_answer_cut_at_max_tokens_is_reported_with_the_setting_to_raise(store, fake_github, settings, runtime_config) -> None:
+    from .fake_models import Say, ScriptedModel
+
+    with ScriptedModel("openai", [Say(answer='{"needs_clarification": fa', stop="max_tokens")]) as model:
+        result = make(ProductOwnerAgent, model.provider(), store, fake_github, settings, runtime_config).run(1)
+    assert result.outcome == "failed" and len(model.requests) == 1
+    comment = fake_github.comments[1][-1]["body"]
+    assert "OutputTruncatedError" in comment and "output limit of 2000 tokens" in comment

@@ -17,7 +17,8 @@ from osorganicai.llm.anthropic import AnthropicProvider
 from osorganicai.llm.openai_compat import OpenAICompatibleProvider
 from osorganicai.settings import MissingSettingError, Settings
 
-REQUEST = LLMRequest(system="s", messages=[], model="m", max_tokens=10, temperature=0, schema_name="x", json_schema={})
+SCHEMA = {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]}
+REQUEST = LLMRequest(system="s", messages=[], model="m", max_tokens=10, temperature=0, schema_name="x", json_schema=SCHEMA)
 
 
 def test_rate_limit_waits_until_reset_then_retries() -> None:
@@ -88,7 +89,10 @@ def test_openai_compatible_provider_retries_then_parses() -> None:
     )
     response = provider.complete(REQUEST)
     assert (response.text, response.input_tokens, response.output_tokens) == ('{"a": 1}', 7, 3)
-    assert json.loads(requests[-1].content)["response_format"] == {"type": "json_object"}
+    assert json.loads(requests[-1].content)["response_format"] == {
+        "type": "json_schema",
+        "json_schema": {"name": "x", "schema": SCHEMA | {"additionalProperties": False}, "strict": True},
+    }
     assert requests[-1].url.path == "/v1/chat/completions" and len(provider_sleep) == 1
 
 

@@ -3,8 +3,9 @@
 A child specialises an agent in `src/agents/` by overriding `get_domain_context()` (what the
 model should know about the domain) and `customize_prompt(base_prompt)`; `log_action()` writes
 to `agent_actions` when the agent has a store. The Product Owner's model only returns data, which
-the agent validates before acting on GitHub; the Developer's model works through tools in a
-checkout, in a job with no write token (see agents/developer.py).
+the agent validates before acting on GitHub; each of its model calls is logged as an `llm_call` action.
+The Developer's model works through tools in a checkout, in a job with no write token (see
+agents/developer.py).
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ class BaseAgent:
             max_calls=config.limits.max_llm_calls_per_job,
             max_cost_usd=config.limits.max_cost_usd_per_job,
             timeout_seconds=config.limits.job_timeout_seconds,
+            prices=config.prices,
         )
 
     # -- extension points -----------------------------------------------------------------
@@ -134,7 +136,12 @@ class BaseAgent:
         user_message: str,
         metadata: dict[str, Any],
     ) -> tuple[Model, LLMResponse]:
+        """The model's answer as `schema`, validated. Each answered call is logged as an `llm_call` action
+        (provider, model, tokens, cached tokens, cost, stop reason, duration) on `metadata["issue_number"]`.
+        A cut, refused or filtered answer raises a `StructuredOutputError` subclass naming what happened."""
         agent = self.agent_config()
+        issue = metadata.get("issue_number")
+        issue_number = issue if isinstance(issue, int) else None
         request = LLMRequest(
             system=self.system_prompt(),
             messages=[ChatMessage("user", user_message)],
@@ -145,7 +152,13 @@ class BaseAgent:
             json_schema=schema.model_json_schema(),
             metadata=metadata,
         )
-        return ask_structured(self.llm, request, schema, self.budget)
+        return ask_structured(
+            self.llm,
+            request,
+            schema,
+            self.budget,
+            on_call=lambda call: self.log_action("llm_call", call.payload(), issue_number),
+        )
 
     def provider_footer(self) -> str:
         if self.llm.name == "offline":

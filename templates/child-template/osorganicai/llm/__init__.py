@@ -20,9 +20,9 @@ from .base import (
     ToolResultsTurn,
     ToolSpec,
     Turn,
-    estimate_tool_cost,
     model_fits,
 )
+from .pricing import cost_of, estimate_tool_cost, price_of
 from .structured import StructuredOutputError, ask_structured
 
 # Current models (Anthropic's models overview; OpenAI's deprecations page names gpt-6-luna as
@@ -48,8 +48,10 @@ __all__ = [
     "ToolSpec",
     "Turn",
     "ask_structured",
+    "cost_of",
     "estimate_tool_cost",
     "model_for",
+    "price_of",
     "provider_from_settings",
 ]
 

@@ -1,11 +1,13 @@
 """Anthropic's Messages API over httpx.
 
-`complete` asks for one JSON object; `complete_with_tools` uses native tool use. Shapes follow
-anthropic-sdk-python's `types` (message_create_params, tool_use_block, tool_result_block_param,
-usage): tools are `{"name", "description", "input_schema"}`, the assistant's calls are replayed
-as `tool_use` blocks and their results as `tool_result` blocks in ONE user message. The API
-rejects an empty assistant turn, so none is ever sent; the system prompt and the tool list are
-marked for prompt caching.
+`complete` asks for one JSON object through tool use: one tool whose `input_schema` is the answer's
+schema, forced with `tool_choice: {"type": "tool", "name"}`; `stop_reason` `max_tokens` and `refusal`
+come back as neutral stop reasons. `complete_with_tools` uses native tool use. `anthropic-version` is
+2023-06-01, the current version of the Messages API. Shapes follow anthropic-sdk-python's `types`
+(message_create_params, tool_choice_tool_param, tool_use_block, tool_result_block_param, usage):
+tools are `{"name", "description", "input_schema"}`, the assistant's calls are replayed as `tool_use`
+blocks and their results as `tool_result` blocks in ONE user message. The API rejects an empty
+assistant turn, so none is ever sent; the system prompt and the tool list are marked for prompt caching.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ STOP_REASONS = {
 }
 NO_REPLY = "(no reply)"
 EMPTY_RESULT = "(no output)"
+_TOOL_NAME = re.compile(r"[^a-zA-Z0-9_-]")
 # Claude 3 and 4.x accept `temperature`; from the 5 family on, non-default sampling settings are a 400.
 _ACCEPTS_TEMPERATURE = re.compile(r"^claude-(3|[a-z]+-4\b|[a-z]+-4-)", re.IGNORECASE)
 
@@ -85,24 +88,21 @@ class AnthropicProvider:
         self._answered: dict[tuple[str, ...], list[dict[str, Any]]] = {}
 
     def complete(self, request: LLMRequest) -> LLMResponse:
-        schema_hint = json.dumps(request.json_schema, separators=(",", ":"))
         model = anthropic_model(request.model)
+        tool = structured_tool(request)
         body: dict[str, Any] = {
             "model": model,
-            "system": f"{request.system}\n\nReply with one JSON object only, matching this JSON Schema:\n{schema_hint}",
-            "messages": [{"role": message.role, "content": message.content or NO_REPLY} for message in request.messages],
             "max_tokens": request.max_tokens,
+            "messages": [{"role": message.role, "content": message.content or NO_REPLY} for message in request.messages]
+            or [{"role": "user", "content": NO_REPLY}],
+            "tools": [tool],
+            "tool_choice": {"type": "tool", "name": tool["name"]},
         }
+        if request.system:
+            body["system"] = [{"type": "text", "text": request.system, "cache_control": CACHE}]
         body.update(_temperature(model, request.temperature))
         data = self._post(body, deadline_seconds=None, attempts=3)
-        blocks = _content(data)
-        usage = data.get("usage") or {}
-        return LLMResponse(
-            text="".join(str(block.get("text", "")) for block in blocks if block.get("type") == "text"),
-            input_tokens=int(usage.get("input_tokens") or 0),
-            output_tokens=int(usage.get("output_tokens") or 0),
-            model=str(data.get("model") or model),
-        )
+        return parse_structured_response(data, model, tool["name"])
 
     def complete_with_tools(self, request: ToolRequest) -> ToolResponse:
         model = anthropic_model(request.model)
@@ -140,6 +140,41 @@ def _temperature(model: str, temperature: float | None) -> dict[str, float]:
     if temperature is None or not _ACCEPTS_TEMPERATURE.match(model):
         return {}
     return {"temperature": temperature}
+
+
+def structured_tool(request: LLMRequest) -> dict[str, Any]:
+    """The one tool a structured answer is asked through: its input schema is the answer's schema."""
+    schema = dict(request.json_schema)
+    if schema.get("type") != "object":
+        schema = {"type": "object", **schema}
+    return {
+        "name": _TOOL_NAME.sub("_", request.schema_name)[:64] or "answer",
+        "description": f"Give your answer as one {request.schema_name} object; this is the only way to answer.",
+        "input_schema": schema,
+        "cache_control": CACHE,
+    }
+
+
+def parse_structured_response(data: dict[str, Any], requested_model: str, tool_name: str) -> LLMResponse:
+    """A Messages API answer to a structured request: the forced tool's input as JSON text (else the text
+    blocks), with a neutral stop reason (`tool_use` is an answer: `end_turn`)."""
+    blocks = _content(data)
+    text = "".join(str(block.get("text", "")) for block in blocks if block.get("type") == "text")
+    answers = [block for block in blocks if block.get("type") == "tool_use" and block.get("name") == tool_name]
+    stop_reason = STOP_REASONS.get(str(data.get("stop_reason")), "end_turn")
+    if answers and stop_reason != "refusal":
+        text = json.dumps(answers[0].get("input"))
+    if stop_reason == "tool_use":
+        stop_reason = "end_turn"
+    input_tokens, output_tokens, cached = _usage(data)
+    return LLMResponse(
+        text=text,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        model=str(data.get("model") or requested_model),
+        stop_reason=stop_reason,
+        cached_input_tokens=cached,
+    )
 
 
 def wire_tools(tools: list[ToolSpec]) -> list[dict[str, Any]]:
@@ -225,18 +260,28 @@ def parse_tool_response(data: dict[str, Any], requested_model: str) -> ToolRespo
         if block.get("type") == "tool_use"
     )
     stop_reason = STOP_REASONS.get(str(data.get("stop_reason")), "tool_use" if calls else "end_turn")
-    usage = data.get("usage") or {}
-    cache_read = int(usage.get("cache_read_input_tokens") or 0)
-    cache_write = int(usage.get("cache_creation_input_tokens") or 0)
+    input_tokens, output_tokens, cached = _usage(data)
     return ToolResponse(
         text=text,
         tool_calls=calls,
         stop_reason=stop_reason,
-        input_tokens=int(usage.get("input_tokens") or 0) + cache_read + cache_write,
-        output_tokens=int(usage.get("output_tokens") or 0),
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
         model=str(data.get("model") or requested_model),
-        cached_input_tokens=cache_read,
+        cached_input_tokens=cached,
     )
+
+
+def _usage(data: dict[str, Any]) -> tuple[int, int, int]:
+    """All input tokens (uncached, cache reads and cache writes), output tokens, and the cache reads."""
+    usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+    cache_read = _count(usage.get("cache_read_input_tokens"))
+    cache_write = _count(usage.get("cache_creation_input_tokens"))
+    return _count(usage.get("input_tokens")) + cache_read + cache_write, _count(usage.get("output_tokens")), cache_read
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
 def _content(data: dict[str, Any]) -> list[dict[str, Any]]:

@@ -1,12 +1,15 @@
-"""The provider-neutral LLM interface: requests, responses, errors and per-job budgets."""
+"""The provider-neutral LLM interface: requests, responses, errors and per-job budgets (priced by `pricing`)."""
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from ..config import ModelPrice
+from .pricing import cost_of
 
 
 class LLMError(RuntimeError):
@@ -118,10 +121,15 @@ class ToolResponse:
 
 @dataclass(frozen=True)
 class LLMResponse:
+    """One structured answer. `stop_reason` is provider-neutral, as in ToolResponse: `end_turn` (answered),
+    `max_tokens` (cut at the length cap), `refusal` (`text` is the model's refusal) or `content_filter`."""
+
     text: str
     input_tokens: int
     output_tokens: int
     model: str
+    stop_reason: str = "end_turn"
+    cached_input_tokens: int = 0
 
 
 class LLMProvider(Protocol):
@@ -148,55 +156,15 @@ def model_fits(provider: str, model: str | None) -> bool:
     return True
 
 
-# Estimated USD per million tokens (input, output), matched by model-name prefix.
-# Unknown models are charged at a deliberately high rate so the cap errs on the safe side.
-_PRICES: tuple[tuple[str, float, float], ...] = (
-    ("gpt-6-luna", 0.10, 0.50),
-    ("claude-sonnet-5", 2.00, 10.00),
-    ("claude-opus-5", 4.00, 20.00),
-    ("gpt-4o-mini", 0.15, 0.60),
-    ("gpt-4.1-nano", 0.10, 0.40),
-    ("gpt-4.1-mini", 0.40, 1.60),
-    ("gpt-4.1", 2.00, 8.00),
-    ("gpt-4o", 2.50, 10.00),
-    ("claude-3-5-haiku", 0.80, 4.00),
-    ("claude-haiku", 1.00, 5.00),
-    ("claude-3-5-sonnet", 3.00, 15.00),
-    ("claude-sonnet", 3.00, 15.00),
-    ("claude-opus", 15.00, 75.00),
-)
-_UNKNOWN_PRICE = (5.00, 15.00)
-
-
-def estimate_cost(provider: str, model: str, input_tokens: int, output_tokens: int) -> float:
-    if provider == "offline":
-        return 0.0
-    input_price, output_price = _UNKNOWN_PRICE
-    for prefix, inp, out in _PRICES:
-        if model.startswith(prefix):
-            input_price, output_price = inp, out
-            break
-    return (input_tokens * input_price + output_tokens * output_price) / 1_000_000
-
-
-# Cached input is billed at about a tenth of the input price by both hosted providers.
-_CACHED_INPUT_SHARE = 0.1
-
-
-def estimate_tool_cost(provider: str, response: ToolResponse) -> float:
-    """Estimated USD for one tool-calling turn; cached input tokens (part of `input_tokens`) cost a tenth."""
-    cached = min(response.cached_input_tokens, response.input_tokens)
-    full = estimate_cost(provider, response.model, response.input_tokens - cached, response.output_tokens)
-    return full + estimate_cost(provider, response.model, cached, 0) * _CACHED_INPUT_SHARE
-
-
 @dataclass
 class Budget:
-    """Caps one job's LLM use: number of calls, estimated cost, wall-clock time."""
+    """Caps one job's LLM use: number of calls, estimated cost, wall-clock time. Cost comes from `prices`
+    (config/agents.toml `[prices]`), else the runtime's own table."""
 
     max_calls: int
     max_cost_usd: float
     timeout_seconds: float
+    prices: Mapping[str, ModelPrice] = field(default_factory=dict)
     clock: Callable[[], float] = time.monotonic
     calls: int = 0
     cost_usd: float = 0.0
@@ -219,8 +187,11 @@ class Budget:
         if self.remaining_seconds() <= 0:
             raise BudgetExceededError(f"job budget exhausted: {self.timeout_seconds:.0f}s elapsed")
 
-    def charge(self, provider: str, response: LLMResponse) -> None:
+    def charge(self, provider: str, response: LLMResponse) -> float:
+        """Count one answered call and return its cost in USD."""
+        cost = cost_of(provider, response, self.prices)
         self.calls += 1
         self.input_tokens += response.input_tokens
         self.output_tokens += response.output_tokens
-        self.cost_usd += estimate_cost(provider, response.model, response.input_tokens, response.output_tokens)
+        self.cost_usd += cost
+        return cost

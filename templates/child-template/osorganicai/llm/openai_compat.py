@@ -1,8 +1,11 @@
 """OpenAI-compatible Chat Completions (OpenAI, Ollama, vLLM, LM Studio...) over httpx.
 
-`complete` asks for one JSON object (JSON mode); `complete_with_tools` uses native function
-calling. Shapes follow openai-python's `types/chat` (completion_create_params,
-chat_completion_message_tool_call, chat_completion_tool_message_param): tools are
+`complete` asks for one JSON object with Structured Outputs (`response_format` `json_schema`,
+`strict: true`, the schema made strict by `strict_schema`; JSON mode when the schema cannot be strict)
+and reports a refusal, `length` and `content_filter` as neutral stop reasons; `complete_with_tools`
+uses native function calling. Shapes follow openai-python's `types/chat` (completion_create_params,
+chat_completion_message_tool_call, chat_completion_tool_message_param) and
+`types/shared_params/response_format_json_schema`: tools are
 `{"type": "function", "function": {...}}`, the assistant's calls are replayed as `tool_calls`,
 and each result is one `{"role": "tool", "tool_call_id", "content"}` message.
 """
@@ -32,6 +35,7 @@ from .base import (
     model_fits,
 )
 from .http import post_json
+from .strict_schema import StrictSchemaError, strict_schema
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_MODEL = "gpt-6-luna"  # same as DEFAULT_MODELS["openai"]
@@ -46,6 +50,7 @@ FINISH_REASONS = {
     "content_filter": "content_filter",
 }
 EMPTY_RESULT = "(no output)"
+_SCHEMA_NAME = re.compile(r"[^a-zA-Z0-9_-]")
 
 
 def is_reasoning_model(model: str) -> bool:
@@ -73,26 +78,18 @@ class OpenAICompatibleProvider:
         self._client = httpx.Client(timeout=httpx.Timeout(timeout, connect=10.0), transport=transport)
 
     def complete(self, request: LLMRequest) -> LLMResponse:
-        schema_hint = json.dumps(request.json_schema, separators=(",", ":"))
-        system = f"{request.system}\n\nReply with one JSON object only, matching this JSON Schema:\n{schema_hint}"
         model = self._model(request.model)
+        system, response_format = structured_format(request)
         body: dict[str, Any] = {
             "model": model,
             "messages": [{"role": "system", "content": system}]
             + [{"role": message.role, "content": message.content} for message in request.messages],
             "max_completion_tokens": request.max_tokens,
-            "response_format": {"type": "json_object"},
+            "response_format": response_format,
         }
         body.update(_temperature(model, request.temperature))
         data = self._post(body, deadline_seconds=None, attempts=3)
-        message = _first_message(data)
-        usage = data.get("usage") or {}
-        return LLMResponse(
-            text=str(message.get("content") or message.get("refusal") or ""),
-            input_tokens=int(usage.get("prompt_tokens") or 0),
-            output_tokens=int(usage.get("completion_tokens") or 0),
-            model=str(data.get("model") or model),
-        )
+        return parse_structured_response(data, model)
 
     def complete_with_tools(self, request: ToolRequest) -> ToolResponse:
         model = self._model(request.model)
@@ -134,6 +131,39 @@ def _temperature(model: str, temperature: float | None) -> dict[str, float]:
     if temperature is None or is_reasoning_model(model):
         return {}
     return {"temperature": temperature}
+
+
+def structured_format(request: LLMRequest) -> tuple[str, dict[str, Any]]:
+    """The system prompt and `response_format` for a structured answer: Structured Outputs in strict mode
+    when the schema fits strict mode's subset, else JSON mode with the schema in the prompt."""
+    try:
+        schema = strict_schema(request.json_schema)
+    except StrictSchemaError:
+        hint = json.dumps(request.json_schema, separators=(",", ":"))
+        system = f"{request.system}\n\nReply with one JSON object only, matching this JSON Schema:\n{hint}"
+        return system, {"type": "json_object"}
+    name = _SCHEMA_NAME.sub("_", request.schema_name)[:64] or "answer"
+    return request.system, {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": True}}
+
+
+def parse_structured_response(data: dict[str, Any], requested_model: str) -> LLMResponse:
+    """A Chat Completions answer to a structured request: its JSON text, or the refusal, with a neutral stop reason."""
+    message = _first_message(data)
+    refusal = message.get("refusal")
+    if refusal:
+        text, stop_reason = str(refusal), "refusal"
+    else:
+        text = str(message.get("content") or "")
+        stop_reason = FINISH_REASONS.get(str(data["choices"][0].get("finish_reason")), "end_turn")
+    input_tokens, output_tokens, cached = _usage(data)
+    return LLMResponse(
+        text=text,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        model=str(data.get("model") or requested_model),
+        stop_reason=stop_reason,
+        cached_input_tokens=cached,
+    )
 
 
 def wire_tool(tool: ToolSpec) -> dict[str, Any]:
@@ -188,17 +218,31 @@ def parse_tool_response(data: dict[str, Any], requested_model: str) -> ToolRespo
         stop_reason = FINISH_REASONS.get(str(choice.get("finish_reason")), "end_turn")
         if calls and stop_reason == "end_turn":
             stop_reason = "tool_use"  # some compatible servers answer "stop" with tool calls
-    usage = data.get("usage") or {}
-    details = usage.get("prompt_tokens_details") or {}
+    input_tokens, output_tokens, cached = _usage(data)
     return ToolResponse(
         text=text,
         tool_calls=calls,
         stop_reason=stop_reason,
-        input_tokens=int(usage.get("prompt_tokens") or 0),
-        output_tokens=int(usage.get("completion_tokens") or 0),
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
         model=str(data.get("model") or requested_model),
-        cached_input_tokens=int(details.get("cached_tokens") or 0),
+        cached_input_tokens=cached,
     )
+
+
+def _usage(data: dict[str, Any]) -> tuple[int, int, int]:
+    """Input tokens (cached ones included), output tokens, and the cached part of the input."""
+    usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+    details = usage.get("prompt_tokens_details") if isinstance(usage.get("prompt_tokens_details"), dict) else {}
+    return (
+        _count(usage.get("prompt_tokens")),
+        _count(usage.get("completion_tokens")),
+        _count(details.get("cached_tokens")),
+    )
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
 def _first_message(data: dict[str, Any]) -> dict[str, Any]:
