@@ -342,6 +342,13 @@ def test_prices_come_from_the_table_then_the_runtime_then_a_high_rate() -> None:
     assert cost_of("offline", response, configured) == 0.0
 
 
+def test_a_hostile_answer_nested_too_deep_is_sent_back_not_a_crash() -> None:
+    hostile = '{"needs_clarification": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    with ScriptedModel("openai", [Say(answer=hostile), Say(answer=READY)]) as model:
+        analysis, _ = ask(model)
+    assert analysis.is_complete and "nests too deeply" in model.requests[-1]["messages"][-1]["content"]
+
+
 def test_a_provider_error_is_still_an_llm_error() -> None:
     with ScriptedModel("openai", [Say(answer=READY)]) as model:
         model.fail_next(400, message="Invalid schema for response_format")

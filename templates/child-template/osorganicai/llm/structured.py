@@ -136,7 +136,7 @@ def ask_structured(
         try:
             data = drop_optional_nulls(json.loads(extract_json(response.text)), request.json_schema)
             return model.model_validate(data), response
-        except (ValueError, ValidationError) as error:
+        except (ValueError, ValidationError, RecursionError) as error:  # nesting too deep for the parser is bad input too
             last_error = _short(error)
         request = replace(
             request,
@@ -183,4 +183,6 @@ def _short(error: Exception) -> str:
         return "; ".join(
             f"{'.'.join(str(part) for part in item['loc']) or 'value'}: {item['msg']}" for item in error.errors()[:5]
         )
+    if isinstance(error, RecursionError):
+        return "the JSON nests too deeply"
     return f"{error.__class__.__name__}: {str(error)[:200]}"
