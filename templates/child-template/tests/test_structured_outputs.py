@@ -277,6 +277,17 @@ def test_anthropic_refusal_is_a_clear_outcome() -> None:
     assert len(model.requests) == 1
 
 
+def test_anthropic_needs_an_object_schema_and_says_so_before_calling() -> None:
+    request = LLMRequest("s", [ChatMessage("user", "hi")], "claude-sonnet-5-5", 10, 0.2, "names", {"type": "array"})
+    with ScriptedModel("anthropic", [Say(answer={})]) as model:
+        with pytest.raises(LLMError, match="the names schema has type 'array'"):
+            model.provider().complete(request)
+        assert model.requests == []
+        untyped = LLMRequest("s", [ChatMessage("user", "hi")], "claude-sonnet-5-5", 10, 0.2, "any", {})
+        assert model.provider().complete(untyped).text == "{}"
+    assert model.requests[-1]["tools"][0]["input_schema"] == {"type": "object"}
+
+
 def test_the_fake_refuses_a_tool_choice_naming_no_offered_tool() -> None:
     import httpx
 
@@ -347,6 +358,23 @@ def test_a_hostile_answer_nested_too_deep_is_sent_back_not_a_crash() -> None:
     with ScriptedModel("openai", [Say(answer=hostile), Say(answer=READY)]) as model:
         analysis, _ = ask(model)
     assert analysis.is_complete and "nests too deeply" in model.requests[-1]["messages"][-1]["content"]
+
+
+def test_usage_fields_that_are_not_counts_count_as_zero() -> None:
+    import httpx
+
+    from osorganicai.llm.openai_compat import OpenAICompatibleProvider
+
+    answer = {
+        "model": "gpt-6-luna",
+        "choices": [{"message": {"content": '{"a": 1}'}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": "lots", "completion_tokens": 1e300, "prompt_tokens_details": {"cached_tokens": -5}},
+    }
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=answer))
+    provider = OpenAICompatibleProvider("sk-test", "http://127.0.0.1:1/v1", transport=transport)
+    request = LLMRequest("s", [ChatMessage("user", "json")], "gpt-6-luna", 10, 0.2, "x", {"type": "object"})
+    response = provider.complete(request)
+    assert (response.input_tokens, response.output_tokens, response.cached_input_tokens) == (0, 0, 0)
 
 
 def test_a_provider_error_is_still_an_llm_error() -> None:

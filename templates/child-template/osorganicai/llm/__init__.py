@@ -23,7 +23,15 @@ from .base import (
     model_fits,
 )
 from .pricing import cost_of, estimate_tool_cost, price_of
-from .structured import StructuredOutputError, ask_structured
+from .structured import (
+    CallRecord,
+    ContentFilteredError,
+    ModelRefusedError,
+    OutputTruncatedError,
+    StructuredOutputError,
+    UnusableAnswerError,
+    ask_structured,
+)
 
 # Current models (Anthropic's models overview; OpenAI's deprecations page names gpt-6-luna as
 # the replacement of gpt-4o-mini and gpt-4.1-mini).
@@ -34,11 +42,15 @@ __all__ = [
     "AssistantTurn",
     "Budget",
     "BudgetExceededError",
+    "CallRecord",
     "ChatMessage",
+    "ContentFilteredError",
     "LLMError",
     "LLMProvider",
     "LLMRequest",
     "LLMResponse",
+    "ModelRefusedError",
+    "OutputTruncatedError",
     "StructuredOutputError",
     "ToolCall",
     "ToolRequest",
@@ -47,6 +59,7 @@ __all__ = [
     "ToolResultsTurn",
     "ToolSpec",
     "Turn",
+    "UnusableAnswerError",
     "ask_structured",
     "cost_of",
     "estimate_tool_cost",

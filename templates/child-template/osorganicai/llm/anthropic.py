@@ -33,6 +33,7 @@ from .base import (
     ToolSpec,
     Turn,
     model_fits,
+    token_count,
 )
 from .http import post_json
 
@@ -145,8 +146,12 @@ def _temperature(model: str, temperature: float | None) -> dict[str, float]:
 def structured_tool(request: LLMRequest) -> dict[str, Any]:
     """The one tool a structured answer is asked through: its input schema is the answer's schema."""
     schema = dict(request.json_schema)
-    if schema.get("type") != "object":
-        schema = {"type": "object", **schema}
+    if schema.get("type", "object") != "object":
+        raise LLMError(
+            f"anthropic: a structured answer is a tool's input, which must be an object; the {request.schema_name} "
+            f"schema has type {schema['type']!r}"
+        )
+    schema.setdefault("type", "object")
     return {
         "name": _TOOL_NAME.sub("_", request.schema_name)[:64] or "answer",
         "description": f"Give your answer as one {request.schema_name} object; this is the only way to answer.",
@@ -275,13 +280,9 @@ def parse_tool_response(data: dict[str, Any], requested_model: str) -> ToolRespo
 def _usage(data: dict[str, Any]) -> tuple[int, int, int]:
     """All input tokens (uncached, cache reads and cache writes), output tokens, and the cache reads."""
     usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
-    cache_read = _count(usage.get("cache_read_input_tokens"))
-    cache_write = _count(usage.get("cache_creation_input_tokens"))
-    return _count(usage.get("input_tokens")) + cache_read + cache_write, _count(usage.get("output_tokens")), cache_read
-
-
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+    cache_read = token_count(usage.get("cache_read_input_tokens"))
+    cache_write = token_count(usage.get("cache_creation_input_tokens"))
+    return token_count(usage.get("input_tokens")) + cache_read + cache_write, token_count(usage.get("output_tokens")), cache_read
 
 
 def _content(data: dict[str, Any]) -> list[dict[str, Any]]:

@@ -132,6 +132,13 @@ class LLMResponse:
     cached_input_tokens: int = 0
 
 
+def token_count(value: Any) -> int:
+    """A token count from a provider's usage field: a non-negative whole number, else 0 (never a crash)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e15:
+        return 0
+    return int(value)
+
+
 class LLMProvider(Protocol):
     name: str
 

@@ -33,6 +33,7 @@ from .base import (
     ToolSpec,
     Turn,
     model_fits,
+    token_count,
 )
 from .http import post_json
 from .strict_schema import StrictSchemaError, strict_schema
@@ -235,14 +236,10 @@ def _usage(data: dict[str, Any]) -> tuple[int, int, int]:
     usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
     details = usage.get("prompt_tokens_details") if isinstance(usage.get("prompt_tokens_details"), dict) else {}
     return (
-        _count(usage.get("prompt_tokens")),
-        _count(usage.get("completion_tokens")),
-        _count(details.get("cached_tokens")),
+        token_count(usage.get("prompt_tokens")),
+        token_count(usage.get("completion_tokens")),
+        token_count(details.get("cached_tokens")),
     )
-
-
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
 def _first_message(data: dict[str, Any]) -> dict[str, Any]:
