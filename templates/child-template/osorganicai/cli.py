@@ -1,11 +1,16 @@
-"""`python -m osorganicai product-owner|claim|developer|publish|sweep`: what the agent workflows run.
+"""`python -m osorganicai product-owner|claim|developer|publish|reply|lifecycle|sweep`: what the agent
+workflows run.
 
 Agents come from the child's `src/agents/` when it defines them (its specialisations), else
 from the runtime. A missing setting ends the command with a one-line error naming it.
 
 The Developer workflow runs three jobs: `claim` (marks the job running, checks the sender's
 permission, names the issue's branch), `developer` (the model's tool loop in a checkout, with
-no write token; writes a proposal folder) and `publish` (the only job with the write token).
+no write token; writes a proposal folder) and `publish` (the only job with the write token; after
+a `revise` run it also runs `reply`: an answer in each review thread and the review requested again).
+The job's kind (`developer`, `fix` or `revise`, see `jobs.JOB_KINDS`) is the `developer --mode`.
+The Lifecycle workflow runs `lifecycle --job-id`: the webhook's delivery about the runtime's pull
+request (checks, reviews, closed, deployments) handled by `osorganicai/lifecycle/`.
 
 Exit codes: 0 done (`developer`: the checks pass, or nothing to do); 1 the job failed or was
 refused (`publish`: the proposal was refused or conflicts with the branch); 2 usage, settings
@@ -98,7 +103,9 @@ def code_index_of(root: Path) -> Any:
         return None
 
 
-def run_developer(issue: int, job_id: uuid.UUID | None, checkout: Path, out: Path, settings: Settings) -> int:
+def run_developer(
+    issue: int, job_id: uuid.UUID | None, checkout: Path, out: Path, settings: Settings, mode: str = "developer"
+) -> int:
     """The model's job: no database, no write token. Reads the issue, works, writes `out`."""
     from .agents.developer import DeveloperAgent
     from .developer.loop import Interrupted
@@ -115,7 +122,7 @@ def run_developer(issue: int, job_id: uuid.UUID | None, checkout: Path, out: Pat
         )
         if not isinstance(agent, DeveloperAgent):
             raise ConfigError("src/agents/developer.py: DeveloperAgent must subclass osorganicai.agents.DeveloperAgent")
-        result = agent.run(issue, checkout=checkout, out=out)
+        result = agent.run(issue, checkout=checkout, out=out, mode=mode)
     except Interrupted as interrupted:
         print(f"developer on #{issue}: stopped by {interrupted.signal_name} before any work", file=sys.stderr)
         return EXIT_JOB_FAILED
@@ -130,7 +137,7 @@ def run_developer(issue: int, job_id: uuid.UUID | None, checkout: Path, out: Pat
 def run_claim(issue: int, job_id: uuid.UUID | None, settings: Settings) -> int:
     """Before the model's job: mark the job running and check the sender's permission (when a job
     is given), then print `proceed=true|false` and `branch=NAME` (the issue's existing branch, if
-    any) for $GITHUB_OUTPUT."""
+    any) and, for a job, `mode=KIND` (its kind: developer, fix or revise) for $GITHUB_OUTPUT."""
     from .db import Store
     from .github import GitHubClient
 
@@ -139,11 +146,16 @@ def run_claim(issue: int, job_id: uuid.UUID | None, settings: Settings) -> int:
     store = Store(settings.require("DATABASE_URL"), max_connections=1) if job_id is not None else None
     try:
         refusal = claim_job(store, job_id, github) if store is not None and job_id is not None else None
+        mode = "developer"
+        if refusal is None and store is not None and job_id is not None:
+            mode, refusal = developer_mode(store, job_id, repository, issue)
         if refusal is not None:
             print(f"developer on #{issue}: {refusal}", file=sys.stderr)
             print("proceed=false")
             return EXIT_OK
         print("proceed=true")
+        if job_id is not None:
+            print(f"mode={mode}")
         print(f"branch={existing_issue_branch(github, repository, issue) or ''}")
         return EXIT_OK
     finally:
@@ -167,6 +179,23 @@ def claim_job(store: Any, job_id: uuid.UUID, github: Any) -> str | None:
     if refusal is not None:
         store.finish_job(job_id, succeeded=False, error=refusal)
     return refusal
+
+
+def developer_mode(store: Any, job_id: uuid.UUID, repository: str, issue: int) -> tuple[str, str | None]:
+    """The job's kind as the Developer's mode, and why it must not run (the conversation ended)."""
+    from .jobs import DEVELOPER_MODES
+    from .lifecycle.state import OPEN, PullStates
+
+    job = store.get_job(job_id)
+    mode = job.kind if job is not None and job.kind in DEVELOPER_MODES else "developer"
+    if mode == "developer":
+        return mode, None
+    state = PullStates(store).get(repository, issue)
+    if state is not None and state.state != OPEN:
+        refusal = f"the pull request's conversation is {state.state}: no {mode} run"
+        store.finish_job(job_id, succeeded=False, error=refusal)
+        return mode, refusal
+    return mode, None
 
 
 def existing_issue_branch(github: Any, repository: str, issue: int) -> str | None:
@@ -206,6 +235,85 @@ def run_publish(folder: Path, settings: Settings) -> int:
     if result.pull_request_url:
         print(result.pull_request_url)
     return exit_code(result)
+
+
+def run_reply(folder: Path, settings: Settings) -> int:
+    """After publishing a `revise` run: reply in each unanswered review thread, request the review again."""
+    from .db import Store
+    from .github import GitHubClient
+    from .lifecycle.context import answer_reviews
+    from .proposal import ProposalError, read_proposal
+
+    repository = settings.require_repository()
+    try:
+        proposal = read_proposal(folder)
+    except ProposalError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    store = Store(settings.require("DATABASE_URL"), max_connections=1)
+    github = GitHubClient.from_settings(settings)
+    try:
+        job = store.get_job(uuid.UUID(proposal.job_id)) if proposal.job_id else None
+        if job is None or job.kind != "revise":
+            print("reply: not a revise run, nothing to answer", file=sys.stderr)
+            return EXIT_OK
+        pull = github.find_open_pull(repository, proposal.branch)
+        head = github.branch_sha(repository, proposal.branch)
+        if pull is None or head is None:
+            print(f"reply: no open pull request for `{proposal.branch}`", file=sys.stderr)
+            return EXIT_JOB_FAILED
+        replied = answer_reviews(
+            github, repository, pull.number, commit_sha=head, summary=proposal.summary, bot_login=settings.bot_login
+        )
+        store.log_action(
+            agent="developer",
+            action_type="review_answered",
+            payload={"pull_request": pull.number, "threads": replied, "commit": head},
+            repository=repository,
+            issue_number=proposal.issue,
+            job_id=job.id,
+        )
+    finally:
+        github.close()
+        store.close()
+    print(f"reply: answered {len(replied)} review thread(s) on #{pull.number}", file=sys.stderr)
+    return EXIT_OK
+
+
+def run_lifecycle(job_id: uuid.UUID, settings: Settings) -> int:
+    """Handle the webhook delivery behind a `lifecycle` job (the runtime's pull request)."""
+    from .db import Store
+    from .github import GitHubClient
+    from .lifecycle import LifecycleContext, run_lifecycle_job
+
+    repository = settings.require_repository()
+    config = load_config()
+    store = Store(settings.require("DATABASE_URL"), max_connections=1)
+    github = GitHubClient.from_settings(settings)
+    try:
+        job = store.start_job(job_id)
+        if job is None:
+            print(f"lifecycle: job {job_id} is unknown or already finished: nothing to do", file=sys.stderr)
+            return EXIT_OK
+        context = LifecycleContext(
+            repository=repository,
+            github=github,
+            store=store,
+            bot_login=settings.bot_login,
+            max_fix_rounds=config.developer_budgets.max_fix_rounds,
+            job_id=job_id,
+        )
+        try:
+            outcome = run_lifecycle_job(context, job_id)
+        except Exception as error:
+            store.finish_job(job_id, succeeded=False, error=f"{error.__class__.__name__}: {error}")
+            raise
+        store.finish_job(job_id, succeeded=True)
+    finally:
+        github.close()
+        store.close()
+    print(f"lifecycle: {outcome.action}: {outcome.detail}", file=sys.stderr)
+    return EXIT_OK
 
 
 def run_sweep(settings: Settings, limit: int) -> int:
@@ -251,8 +359,18 @@ def parser() -> argparse.ArgumentParser:
     developer.add_argument("--job-id", type=uuid.UUID, default=None, help="the job row, recorded in the proposal")
     developer.add_argument("--out", type=Path, required=True, help="the folder to write the proposal into")
     developer.add_argument("--checkout", type=Path, default=Path("."), help="the git checkout to work in (default: .)")
+    developer.add_argument(
+        "--mode",
+        choices=("developer", "fix", "revise"),
+        default="developer",
+        help="implement the issue, fix its pull request's failing checks, or address its review (default: developer)",
+    )
     publish = commands.add_parser("publish", help="validate a developer proposal and publish it as a draft pull request")
     publish.add_argument("--from", dest="folder", type=Path, required=True, help="the proposal folder")
+    reply = commands.add_parser("reply", help="after publishing a revise run: answer the review threads, re-request review")
+    reply.add_argument("--from", dest="folder", type=Path, required=True, help="the proposal folder")
+    lifecycle = commands.add_parser("lifecycle", help="act on the runtime's pull request: checks, reviews, merge, deploys")
+    lifecycle.add_argument("--job-id", type=uuid.UUID, required=True, help="the lifecycle job the webhook queued")
     sweep_command = commands.add_parser("sweep", help="dispatch jobs left pending")
     sweep_command.add_argument("--limit", type=int, default=20)
     return root
@@ -267,6 +385,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_sweep(settings, args.limit)
         if args.command == "publish":
             return run_publish(args.folder, settings)
+        if args.command == "reply":
+            return run_reply(args.folder, settings)
+        if args.command == "lifecycle":
+            return run_lifecycle(args.job_id, settings)
         if args.issue <= 0:
             print("error: --issue must be a positive issue number", file=sys.stderr)
             return EXIT_USAGE
@@ -277,7 +399,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if problem:
                 print(f"error: --checkout {args.checkout}: {problem}", file=sys.stderr)
                 return EXIT_USAGE
-            return run_developer(args.issue, args.job_id, args.checkout.resolve(), args.out.resolve(), settings)
+            return run_developer(args.issue, args.job_id, args.checkout.resolve(), args.out.resolve(), settings, args.mode)
         return run_product_owner(args.issue, args.job_id, settings)
     except (MissingSettingError, InvalidSettingError, ConfigError) as error:
         print(f"error: {error}", file=sys.stderr)

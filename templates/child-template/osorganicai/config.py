@@ -56,6 +56,7 @@ class DeveloperBudgets:
     max_output_chars: int = 10_000  # one tool result, head and tail kept
     max_check_rounds: int = 3  # times the checks run after `finish`
     max_replies_without_tool: int = 3  # answers with no tool call before the run fails
+    max_fix_rounds: int = 3  # fix runs started by red checks on the pull request before a person is asked
 
 
 @dataclass(frozen=True)

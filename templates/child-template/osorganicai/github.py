@@ -21,6 +21,10 @@ from .settings import MissingSettingError, Settings
 API_VERSION = "2022-11-28"
 USER_AGENT = "osorganicai-runtime"
 WRITE_PERMISSIONS = frozenset({"admin", "maintain", "write", "triage"})
+STEERING_PERMISSIONS = frozenset({"admin", "maintain", "write"})  # may steer the agents on any issue
+MARK_READY_MUTATION = (
+    "mutation($id: ID!) { markPullRequestReadyForReview(input: {pullRequestId: $id}) { pullRequest { number isDraft } } }"
+)
 
 
 class GitHubError(RuntimeError):
@@ -194,7 +198,14 @@ class GitHubClient:
         headers: dict[str, str] | None = None,
         authorization: str | None = None,
         allow: tuple[int, ...] = (),
+        landed: Callable[[], httpx.Response | None] | None = None,
     ) -> httpx.Response:
+        """One call, retried on network errors, 5xx and rate limits.
+
+        A POST is not idempotent: after a network error or a 5xx it is retried only when `landed` is
+        given and finds that the first attempt did not land (`landed` returns None); when it finds the
+        result, that is the answer. Without `landed`, a POST is not retried after such a failure.
+        """
         attempt = 0
         while True:
             attempt += 1
@@ -203,8 +214,10 @@ class GitHubClient:
             try:
                 response = self._http.request(method, path, json=json, params=params, headers=request_headers)
             except httpx.TransportError as error:
-                if attempt >= self._max_attempts:
+                if attempt >= self._max_attempts or (method == "POST" and landed is None):
                     raise GitHubUnavailableError(f"GitHub {method} {path}: {error.__class__.__name__}: {error}") from error
+                if method == "POST" and landed is not None and (found := landed()) is not None:
+                    return found
                 self._sleep(min(2.0**attempt, 8.0))
                 continue
             if response.is_success or response.status_code in allow:
@@ -215,11 +228,16 @@ class GitHubClient:
                     raise GitHubRateLimitError(method, path, wait)
                 self._sleep(wait)
                 continue
-            if response.status_code >= 500 and attempt < self._max_attempts:
+            retryable = method != "POST" or landed is not None
+            if response.status_code >= 500 and attempt < self._max_attempts and retryable:
+                if method == "POST" and landed is not None and (found := landed()) is not None:
+                    return found
                 self._sleep(min(2.0**attempt, 8.0))
                 continue
             if response.status_code >= 500:
-                raise GitHubUnavailableError(f"GitHub {method} {path} failed with {response.status_code}")
+                raise GitHubUnavailableError(
+                    f"GitHub {method} {path} failed with {response.status_code}: {_error_message(response)}"
+                )
             raise GitHubError(response.status_code, method, path, _error_message(response))
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -240,7 +258,19 @@ class GitHubClient:
         return comments
 
     def create_comment(self, repository: str, number: int, body: str) -> dict[str, Any]:
-        return self._json("POST", f"/repos/{repository}/issues/{number}/comments", json={"body": body})
+        """A new comment; after a failed attempt it is re-sent only if the comments do not hold it yet."""
+        path = f"/repos/{repository}/issues/{number}/comments"
+
+        def landed() -> httpx.Response | None:
+            for comment in reversed(self.list_comments(repository, number)):
+                if comment.get("body") == body:
+                    return httpx.Response(201, json=comment)
+            return None
+
+        return self.raw_request("POST", path, json={"body": body}, landed=landed).json()
+
+    def close_issue(self, repository: str, number: int, reason: str = "completed") -> None:
+        self._json("PATCH", f"/repos/{repository}/issues/{number}", json={"state": "closed", "state_reason": reason})
 
     def add_labels(self, repository: str, number: int, labels: list[str]) -> None:
         self._json("POST", f"/repos/{repository}/issues/{number}/labels", json={"labels": labels})
@@ -276,11 +306,36 @@ class GitHubClient:
         return response.json()["object"]["sha"]
 
     def create_branch(self, repository: str, branch: str, sha: str) -> None:
-        self._json("POST", f"/repos/{repository}/git/refs", json={"ref": f"refs/heads/{branch}", "sha": sha})
+        def landed() -> httpx.Response | None:
+            if self.branch_sha(repository, branch) == sha:
+                return httpx.Response(201, json={"ref": f"refs/heads/{branch}"})
+            return None
+
+        self.raw_request("POST", f"/repos/{repository}/git/refs", json={"ref": f"refs/heads/{branch}", "sha": sha}, landed=landed)
+
+    def delete_branch(self, repository: str, branch: str) -> bool:
+        """Delete a branch; False when it was already gone."""
+        response = self.raw_request("DELETE", f"/repos/{repository}/git/refs/heads/{quote(branch, safe='/')}", allow=(404, 422))
+        return response.status_code == 204
 
     def tree(self, repository: str, sha: str) -> list[dict[str, Any]]:
-        data = self._json("GET", f"/repos/{repository}/git/trees/{sha}", params={"recursive": "1"})
-        return [entry for entry in data.get("tree", []) if entry.get("type") == "blob"]
+        """Every blob of a tree. A recursive listing GitHub truncated is completed folder by folder."""
+        entries, truncated = self.tree_entries(repository, sha, recursive=True)
+        if truncated:
+            entries = self._walk_tree(repository, sha, "")
+        blobs = [entry for entry in entries if entry.type == "blob"]
+        return [{"path": entry.path, "mode": entry.mode, "type": entry.type, "sha": entry.sha} for entry in blobs]
+
+    def _walk_tree(self, repository: str, sha: str, prefix: str) -> list[TreeEntry]:
+        found: list[TreeEntry] = []
+        entries, _ = self.tree_entries(repository, sha, recursive=False)
+        for entry in entries:
+            path = f"{prefix}{entry.path}"
+            if entry.type == "tree":
+                found.extend(self._walk_tree(repository, entry.sha, f"{path}/"))
+            else:
+                found.append(TreeEntry(path=path, mode=entry.mode, type=entry.type, sha=entry.sha))
+        return found
 
     def file_text(self, repository: str, path: str, ref: str) -> str | None:
         response = self.raw_request(
@@ -340,6 +395,67 @@ class GitHubClient:
             json={"head": head, "base": base, "title": title, "body": body, "draft": draft},
         )
         return PullRequest(number=data["number"], url=data["html_url"])
+
+    def get_pull(self, repository: str, number: int) -> dict[str, Any]:
+        return self._json("GET", f"/repos/{repository}/pulls/{number}")
+
+    def graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """POST /graphql; GitHub answers 200 with `errors` when the query fails: those raise."""
+        response = self.raw_request("POST", "/graphql", json={"query": query, "variables": variables})
+        data = response.json()
+        errors = data.get("errors") if isinstance(data, dict) else None
+        if errors:
+            messages = "; ".join(str(error.get("message") if isinstance(error, dict) else error) for error in errors)
+            raise GitHubError(response.status_code, "POST", "/graphql", messages[:600])
+        return data.get("data") or {}
+
+    def mark_ready_for_review(self, pull_node_id: str) -> bool:
+        """Take a draft pull request out of draft (REST cannot: GraphQL `markPullRequestReadyForReview`)."""
+        data = self.graphql(MARK_READY_MUTATION, {"id": pull_node_id})
+        pull = (data.get("markPullRequestReadyForReview") or {}).get("pullRequest") or {}
+        return pull.get("isDraft") is False
+
+    def request_reviewers(self, repository: str, number: int, reviewers: list[str]) -> None:
+        if reviewers:
+            self._json("POST", f"/repos/{repository}/pulls/{number}/requested_reviewers", json={"reviewers": reviewers})
+
+    def reviews(self, repository: str, number: int) -> list[dict[str, Any]]:
+        return self._json("GET", f"/repos/{repository}/pulls/{number}/reviews", params={"per_page": 100}) or []
+
+    def review_comments(self, repository: str, number: int) -> list[dict[str, Any]]:
+        return self._json("GET", f"/repos/{repository}/pulls/{number}/comments", params={"per_page": 100}) or []
+
+    def reply_to_review_comment(self, repository: str, number: int, comment_id: int, body: str) -> dict[str, Any]:
+        """A reply in the review thread of `comment_id` (a top-level review comment)."""
+
+        def landed() -> httpx.Response | None:
+            for comment in self.review_comments(repository, number):
+                if comment.get("in_reply_to_id") == comment_id and comment.get("body") == body:
+                    return httpx.Response(201, json=comment)
+            return None
+
+        path = f"/repos/{repository}/pulls/{number}/comments/{comment_id}/replies"
+        return self.raw_request("POST", path, json={"body": body}, landed=landed).json()
+
+    def check_runs(self, repository: str, ref: str) -> list[dict[str, Any]]:
+        data = self._json("GET", f"/repos/{repository}/commits/{quote(ref, safe='')}/check-runs", params={"per_page": 100})
+        return list((data or {}).get("check_runs") or [])
+
+    def check_run_annotations(self, repository: str, check_run_id: int) -> list[dict[str, Any]]:
+        return self._json("GET", f"/repos/{repository}/check-runs/{check_run_id}/annotations", params={"per_page": 50}) or []
+
+    def job_log_tail(self, repository: str, job_id: int, max_chars: int = 4000) -> str | None:
+        """The end of a GitHub Actions job's log (GitHub redirects to the log file), None when it has none."""
+        response = self.raw_request("GET", f"/repos/{repository}/actions/jobs/{job_id}/logs", allow=(302, 404, 410))
+        if response.status_code in (404, 410):
+            return None
+        if response.is_redirect:
+            location = response.headers.get("location", "")
+            with httpx.Client(timeout=15.0, follow_redirects=True) as plain:
+                response = plain.get(location)
+            if not response.is_success:
+                return None
+        return response.text[-max_chars:]
 
     def update_pull(self, repository: str, number: int, *, title: str, body: str) -> PullRequest:
         data = self._json("PATCH", f"/repos/{repository}/pulls/{number}", json={"title": title, "body": body})

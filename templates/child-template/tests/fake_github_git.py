@@ -24,6 +24,18 @@ Routes, all under /repos/{owner}/{name}:
     GET    /pulls?head=owner:branch&state=      POST /pulls (`refuse_drafts` answers drafts with 422)
     PATCH  /pulls/N                             edit title, body or state
     GET    /contents/PATH?ref=                  the raw file (Accept: application/vnd.github.raw+json)
+    PATCH  /issues/N                            state (closed) and state_reason
+    GET    /pulls/N                             one pull request (`node_id`, `draft`, `merged`, `head.sha`)
+    POST   /pulls/N/requested_reviewers         recorded in `requested_reviewers`
+    GET    /pulls/N/reviews                     reviews added with `add_review`
+    GET    /pulls/N/comments                    review comments (`add_review_comment`, and replies)
+    POST   /pulls/N/comments/ID/replies         a reply in the thread of top-level comment ID (404 for a reply's id)
+    GET    /commits/SHA/check-runs              check runs added with `add_check_run`
+    GET    /check-runs/ID/annotations           their annotations
+    GET    /actions/jobs/ID/logs                302 to the job's log (served without credentials, as GitHub's are)
+    DELETE /git/refs/heads/B                    delete a branch (422 `Reference does not exist`)
+    POST   /dispatches                          recorded in `dispatches`
+    POST   /graphql (not under /repos)          `markPullRequestReadyForReview` (errors as GitHub's GraphQL gives them)
 
 Test API (see each method):
     with FakeGitHubGit(tmp_path / "github", repository="o/r", bot_login="bot[bot]") as github:
@@ -35,6 +47,9 @@ Test API (see each method):
     Read back: `branch_head(branch)`, `branch_files(branch)` and `tree_files(treeish)` (path -> (mode, bytes)),
     `comments(number)`, `issues`, `pulls`, `requests` ((method, path) log), `failures` (git errors answered 500).
     Knobs: `refuse_drafts`, `max_tree_entries`, `permissions` (login -> role), `token`, `bot_login`.
+    Pull requests are issues too (labels, comments). After the pull request: `add_check_run(sha, name,
+    conclusion, ...)`, `add_review(number, login, state, body)`, `add_review_comment(number, login, path, line,
+    body)`, `close_pull(number, merged=...)`; read back `requested_reviewers`, `dispatches`, `review_comments(number)`.
 File contents are `str`, `bytes` or `FileSpec(content, mode)` (mode "100755" executable, "120000" a symlink
 whose content is its target); None deletes a path in `push_commit`.
 """
@@ -230,6 +245,13 @@ class FakeGitHubGit:
     pulls: list[dict[str, Any]] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)  # git commands that failed while answering (answered 500)
+    check_runs: list[dict[str, Any]] = field(default_factory=list)
+    annotations: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    job_logs: dict[int, str] = field(default_factory=dict)
+    reviews: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    requested_reviewers: dict[int, list[str]] = field(default_factory=dict)
+    dispatches: list[dict[str, Any]] = field(default_factory=list)
+    _review_comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     _comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     _next_id: int = 5000
     _lock: threading.RLock = field(default_factory=threading.RLock)
@@ -362,6 +384,83 @@ class FakeGitHubGit:
         self._comments.setdefault(number, []).append(comment)
         return comment
 
+    # -- after the pull request: checks, reviews, merges ----------------------------------------
+    def add_check_run(
+        self,
+        sha: str,
+        name: str,
+        conclusion: str | None,
+        *,
+        status: str = "completed",
+        app: str = "github-actions",
+        title: str = "",
+        summary: str = "",
+        annotations: tuple[dict[str, Any], ...] = (),
+        log: str | None = None,
+    ) -> dict[str, Any]:
+        """A check run on `sha` (GitHub's check run shape); `log` is its Actions job's log."""
+        with self._lock:
+            self._next_id += 1
+            run = {
+                "id": self._next_id,
+                "name": name,
+                "head_sha": sha,
+                "status": status,
+                "conclusion": conclusion,
+                "app": {"slug": app},
+                "output": {"title": title, "summary": summary, "annotations_count": len(annotations)},
+                "html_url": f"https://github.com/{self.repository}/runs/{self._next_id}",
+            }
+            self.check_runs.append(run)
+            self.annotations[run["id"]] = [dict(note) for note in annotations]
+            if log is not None:
+                self.job_logs[run["id"]] = log
+            return run
+
+    def add_review(self, number: int, login: str, state: str, body: str = "") -> dict[str, Any]:
+        """A submitted review; `state` as the REST API spells it (CHANGES_REQUESTED, COMMENTED, APPROVED)."""
+        with self._lock:
+            self._next_id += 1
+            review = {"id": self._next_id, "user": {"login": login, "type": "User"}, "state": state, "body": body}
+            self.reviews.setdefault(number, []).append(review)
+            return review
+
+    def add_review_comment(self, number: int, login: str, path: str, line: int, body: str) -> dict[str, Any]:
+        with self._lock:
+            return self._new_review_comment(number, login, body, path=path, line=line, reply_to=None)
+
+    def review_comments(self, number: int) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(comment) for comment in self._review_comments.get(number, [])]
+
+    def close_pull(self, number: int, *, merged: bool) -> dict[str, Any]:
+        """Close (or merge) a pull request as a person would; a merge fast-forwards the base branch."""
+        with self._lock:
+            pull = self._pull(number)
+            pull["state"] = "closed"
+            pull["merged"] = merged
+            self.issues[number]["state"] = "closed"
+            if merged:
+                self.bare.set_ref(pull["base"]["ref"], pull["head"]["sha"])
+            return pull
+
+    def _new_review_comment(
+        self, number: int, login: str, body: str, *, path: str, line: int | None, reply_to: int | None
+    ) -> dict[str, Any]:
+        self._next_id += 1
+        comment: dict[str, Any] = {
+            "id": self._next_id,
+            "path": path,
+            "line": line,
+            "body": body,
+            "user": {"login": login, "type": "User"},
+            "pull_request_url": f"https://api.github.com/repos/{self.repository}/pulls/{number}",
+        }
+        if reply_to is not None:
+            comment["in_reply_to_id"] = reply_to
+        self._review_comments.setdefault(number, []).append(comment)
+        return comment
+
     # -- request handling ----------------------------------------------------------------------
     def handle(self, method: str, target: str, headers: Mapping[str, str], body: Any) -> tuple[int, Any]:
         """(status, JSON-able body or raw bytes) for one request."""
@@ -369,9 +468,14 @@ class FakeGitHubGit:
         path = unquote(parts.path)
         with self._lock:
             self.requests.append((method, path))
+            if method == "GET" and path.startswith("/_logs/"):  # a log download URL: no credentials, like GitHub's
+                log = self.job_logs.get(int(path.rsplit("/", 1)[-1]))
+                return (200, log.encode()) if log is not None else (404, {"message": "Not Found"})
             authorization = headers.get("authorization", "")
             if authorization not in (f"Bearer {self.token}", f"token {self.token}"):
                 return 401, {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}
+            if path == "/graphql" and method == "POST":
+                return self._graphql(body)
             prefix = f"/repos/{self.repository}"
             if path != prefix and not path.startswith(prefix + "/"):
                 return 404, {"message": "Not Found"}
@@ -409,6 +513,17 @@ class FakeGitHubGit:
             ("POST", r"/pulls", self._create_pull),
             ("PATCH", r"/pulls/(\d+)", self._update_pull),
             ("GET", r"/contents/(.+)", self._get_contents),
+            ("PATCH", r"/issues/(\d+)", self._update_issue),
+            ("GET", r"/pulls/(\d+)", self._get_pull),
+            ("POST", r"/pulls/(\d+)/requested_reviewers", self._request_reviewers),
+            ("GET", r"/pulls/(\d+)/reviews", self._list_reviews),
+            ("GET", r"/pulls/(\d+)/comments", self._list_review_comments),
+            ("POST", r"/pulls/(\d+)/comments/(\d+)/replies", self._reply_review_comment),
+            ("GET", r"/commits/([^/]+)/check-runs", self._list_check_runs),
+            ("GET", r"/check-runs/(\d+)/annotations", self._list_annotations),
+            ("GET", r"/actions/jobs/(\d+)/logs", self._job_logs),
+            ("DELETE", r"/git/refs/heads/(.+)", self._delete_ref),
+            ("POST", r"/dispatches", self._dispatch),
         ]
         for route_method, pattern, handler in routes:
             match = re.fullmatch(pattern, rest)
@@ -669,8 +784,10 @@ class FakeGitHubGit:
         number = max([0, *self.issues, *(pull["number"] for pull in self.pulls)]) + 1
         pull = {
             "id": self._next_id,
+            "node_id": f"PR_kwFake{number}",
             "number": number,
             "state": "open",
+            "merged": False,
             "title": title,
             "body": body.get("body") or "",
             "draft": draft,
@@ -680,6 +797,16 @@ class FakeGitHubGit:
             "user": {"login": self.bot_login, "type": "Bot"},
         }
         self.pulls.append(pull)
+        self.issues[number] = {  # every pull request is an issue too: labels and comments
+            "number": number,
+            "title": title,
+            "body": pull["body"],
+            "state": "open",
+            "labels": [],
+            "user": dict(pull["user"]),
+            "pull_request": {"url": f"https://api.github.com/repos/{self.repository}/pulls/{number}"},
+        }
+        self._comments.setdefault(number, [])
         return 201, pull
 
     def _update_pull(self, number: str, body: Any, **_: Any) -> tuple[int, Any]:
@@ -690,6 +817,87 @@ class FakeGitHubGit:
                         pull[key] = body[key]
                 return 200, pull
         raise HttpError(404, "Not Found")
+
+    def _pull(self, number: int | str) -> dict[str, Any]:
+        for pull in self.pulls:
+            if pull["number"] == int(number):
+                pull["head"]["sha"] = self.bare.ref(pull["head"]["ref"]) or pull["head"]["sha"]
+                return pull
+        raise HttpError(404, "Not Found")
+
+    def _get_pull(self, number: str, **_: Any) -> tuple[int, Any]:
+        return 200, self._pull(number)
+
+    def _update_issue(self, number: str, body: Any, **_: Any) -> tuple[int, Any]:
+        issue = self._issue(number)
+        for key in ("state", "state_reason", "title", "body"):
+            if key in (body or {}):
+                issue[key] = body[key]
+        return 200, issue
+
+    def _request_reviewers(self, number: str, body: Any, **_: Any) -> tuple[int, Any]:
+        pull = self._pull(number)
+        reviewers = _require(body, "reviewers", list)
+        if pull["user"]["login"] in reviewers:
+            raise HttpError(422, "Review cannot be requested from pull request author.")
+        requested = self.requested_reviewers.setdefault(int(number), [])
+        requested += [login for login in reviewers if login not in requested]
+        return 201, pull
+
+    def _list_reviews(self, number: str, **_: Any) -> tuple[int, Any]:
+        self._pull(number)
+        return 200, self.reviews.get(int(number), [])
+
+    def _list_review_comments(self, number: str, **_: Any) -> tuple[int, Any]:
+        self._pull(number)
+        return 200, self._review_comments.get(int(number), [])
+
+    def _reply_review_comment(self, number: str, comment_id: str, body: Any, **_: Any) -> tuple[int, Any]:
+        self._pull(number)
+        text = _require(body, "body", str)
+        top = next((c for c in self._review_comments.get(int(number), []) if c["id"] == int(comment_id)), None)
+        if top is None or "in_reply_to_id" in top:  # GitHub: replies to replies are not supported
+            raise HttpError(404, "Not Found")
+        comment = self._new_review_comment(
+            int(number), self.bot_login, text, path=top["path"], line=top["line"], reply_to=top["id"]
+        )
+        return 201, comment
+
+    def _list_check_runs(self, ref: str, **_: Any) -> tuple[int, Any]:
+        sha = self.bare.ref(ref) or ref
+        runs = [run for run in self.check_runs if run["head_sha"] == sha]
+        return 200, {"total_count": len(runs), "check_runs": runs}
+
+    def _list_annotations(self, run_id: str, **_: Any) -> tuple[int, Any]:
+        if int(run_id) not in self.annotations:
+            raise HttpError(404, "Not Found")
+        return 200, self.annotations[int(run_id)]
+
+    def _job_logs(self, job_id: str, **_: Any) -> tuple[int, Any]:
+        if int(job_id) not in self.job_logs:
+            raise HttpError(404, "Not Found")
+        return 302, {"location": f"{self.url}/_logs/{job_id}"}
+
+    def _delete_ref(self, branch: str, **_: Any) -> tuple[int, Any]:
+        if self.bare.ref(branch) is None:
+            raise HttpError(422, "Reference does not exist")
+        self.bare.git("update-ref", "-d", f"refs/heads/{branch}")
+        return 204, b""
+
+    def _dispatch(self, body: Any, **_: Any) -> tuple[int, Any]:
+        self.dispatches.append({"event_type": _require(body, "event_type", str), "client_payload": body.get("client_payload")})
+        return 204, b""
+
+    def _graphql(self, body: Any) -> tuple[int, Any]:
+        query = str((body or {}).get("query") or "")
+        variables = (body or {}).get("variables") or {}
+        if "markPullRequestReadyForReview" not in query:
+            return _graphql_error("the fake GitHub only knows markPullRequestReadyForReview", "INTERNAL")
+        pull = next((pull for pull in self.pulls if pull["node_id"] == variables.get("id")), None)
+        if pull is None:
+            return _graphql_error(f"Could not resolve to a node with the global id of '{variables.get('id')}'")
+        pull["draft"] = False
+        return 200, {"data": {"markPullRequestReadyForReview": {"pullRequest": {"number": pull["number"], "isDraft": False}}}}
 
     def _get_contents(self, path: str, query: dict[str, str], headers: Mapping[str, str], **_: Any) -> tuple[int, Any]:
         ref = query.get("ref") or self.default_branch
@@ -707,6 +915,10 @@ class FakeGitHubGit:
             "encoding": "base64",
             "content": base64.encodebytes(content).decode("ascii"),
         }
+
+
+def _graphql_error(message: str, kind: str = "NOT_FOUND") -> tuple[int, Any]:
+    return 200, {"data": None, "errors": [{"type": kind, "message": message, "path": ["markPullRequestReadyForReview"]}]}
 
 
 def _require(body: Any, key: str, kind: type) -> Any:
@@ -740,8 +952,11 @@ def _handler_for(fake: FakeGitHubGit) -> type[BaseHTTPRequestHandler]:
                 status, data = 400, {"message": "Problems parsing JSON"}
             else:
                 status, data = fake.handle(self.command, self.path, headers, body)
+            location = data.pop("location", None) if status == 302 and isinstance(data, dict) else None
             payload = data if isinstance(data, bytes) else json.dumps(data).encode()
             self.send_response(status)
+            if location:
+                self.send_header("Location", location)
             self.send_header("Content-Type", "application/octet-stream" if isinstance(data, bytes) else "application/json")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()

@@ -5,6 +5,11 @@ checkout (`developer/loop.py`); when it calls `finish` the runtime runs the chil
 run ends with a folder holding `change.patch`, `proposal.json` and `transcript.jsonl`, which a
 separate job validates and publishes (`osorganicai/publishing/`). A child specialises the agent
 in `src/agents/developer.py` through `get_domain_context()` and `customize_prompt()`.
+
+Three modes, one loop: `developer` implements the issue; `fix` works on the issue's open pull request
+after its checks failed, told the failing checks, their annotations and the end of the failed job
+logs; `revise` works on it after a person's review, told the review comments with their file and
+line. Fix and revise runs start from the pull request's branch, so their commits go on top of it.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from ..developer.record import Change, RecordError, Transcript, current_branch, 
 from ..developer.retrieval import RepositoryIndex
 from ..developer.tools import ToolBox
 from ..developer.workspace import Workspace, scrubbed_environment, secret_values
+from ..lifecycle.context import fix_context, review_context
 from ..proposal import PATCH_FILE, TRANSCRIPT_FILE, Proposal, Usage, write_proposal
 from ..sanitize import clean_untrusted, fence, slugify
 from .base import LABEL_READY_FOR_DEV, UNTRUSTED_DATA_RULES_WITH_TOOLS, BaseAgent
@@ -33,6 +39,15 @@ READY_MARKER = "ready for development"
 CONVENTION_FILES = ("AGENTS.md", "CONVENTIONS.md", "CONTRIBUTING.md")
 MAX_CONVENTIONS_CHARS = 6_000
 MAX_CONVERSATION_CHARS = 30_000
+MODES = ("developer", "fix", "revise")
+MODE_TASKS = {
+    "fix": "The pull request's checks failed (above). Find the cause in this checkout and fix it with the "
+    "smallest change; do not weaken or skip tests. Run the failing check yourself, then call `finish` with "
+    "a summary of the fix.",
+    "revise": "A reviewer asked for changes (above). Address each comment in this checkout, run the tests, "
+    "then call `finish` with a summary that says, comment by comment, what you changed; it is posted in each "
+    "review thread.",
+}
 
 # Exit codes of `python -m osorganicai developer` (documented in the child README).
 EXIT_READY = 0
@@ -70,10 +85,22 @@ class DeveloperAgent(BaseAgent):
     def agent_config(self) -> AgentConfig:
         return self.config.developer
 
+    mode = "developer"
+    followup = ""  # the failing checks (fix) or the review (revise), shown to the model as untrusted text
+
     def run(
-        self, issue_number: int, *, checkout: Path, out: Path, environment: Mapping[str, str] | None = None
+        self,
+        issue_number: int,
+        *,
+        checkout: Path,
+        out: Path,
+        environment: Mapping[str, str] | None = None,
+        mode: str = "developer",
     ) -> DeveloperResult:
         """Work the issue in `checkout` and write the proposal folder `out`."""
+        if mode not in MODES:
+            raise ValueError(f"mode {mode!r}: expected one of {', '.join(MODES)}")
+        self.mode = mode
         source_environment = dict(os.environ if environment is None else environment)
         issue = self.github.get_issue(self.repository, issue_number)
         refusal = self.refusal(issue)
@@ -82,6 +109,10 @@ class DeveloperAgent(BaseAgent):
         command_environment = scrubbed_environment(source_environment)
         base_commit = head_commit(checkout, command_environment)
         base_branch = current_branch(checkout, command_environment)
+        if mode != "developer":
+            refusal = self.load_followup(issue_number, base_branch, base_commit)
+            if refusal is not None:
+                return DeveloperResult("skipped", refusal)
         default_branch = str(self.github.get_repository(self.repository).get("default_branch") or "main")
         branch = self.branch_for(issue, base_branch)
 
@@ -126,6 +157,21 @@ class DeveloperAgent(BaseAgent):
             return "not an open issue"
         if LABEL_READY_FOR_DEV not in labels:
             return f"the issue is not labelled {LABEL_READY_FOR_DEV}"
+        return None
+
+    def load_followup(self, issue_number: int, branch: str | None, head: str) -> str | None:
+        """For a fix or revise run: what to work on, from the issue's open pull request; why not, else."""
+        if not branch or not branch.startswith(f"feature/issue-{issue_number}-"):
+            return f"a {self.mode} run starts from the issue's branch, not `{branch or 'a detached head'}`"
+        pull = self.github.find_open_pull(self.repository, branch)
+        if pull is None:
+            return f"no open pull request for `{branch}`"
+        if self.mode == "fix":
+            self.followup = fix_context(self.github, self.repository, head)
+        else:
+            self.followup = review_context(self.github, self.repository, pull.number)
+        if not self.followup.strip():
+            return f"nothing to {self.mode} on pull request #{pull.number}"
         return None
 
     def branch_for(self, issue: dict[str, Any], checked_out: str | None) -> str:
@@ -220,14 +266,23 @@ class DeveloperAgent(BaseAgent):
         conventions = self.conventions(checkout)
         if conventions:
             parts += ["# The project's conventions", conventions]
-        parts += [
-            "# A map of the repository (ranked by what the files contain)",
-            index.repository_map(f"{title}\n{body}\n{specification}"),
-            "# Your task",
+        if self.mode == "fix" and self.followup:
+            parts += ["# The pull request's failing checks", fence("failing-checks", self.followup)]
+        if self.mode == "revise" and self.followup:
+            parts += ["# The review to address", fence("review", self.followup)]
+        task = MODE_TASKS.get(self.mode) or (
             "Implement the issue in this checkout as a small, reviewable change with tests. Explore first, edit "
             "with `str_replace` or `create_file`, run the tests yourself, then call `finish` with a summary for the "
-            "pull request (what changed and why, how it was tested). The runtime runs the project's checks after "
-            "`finish`: " + ", ".join(check.name for check in self.config.checks) + ".",
+            "pull request (what changed and why, how it was tested)."
+        )
+        parts += [
+            "# A map of the repository (ranked by what the files contain)",
+            index.repository_map(f"{title}\n{body}\n{specification}\n{self.followup}"),
+            "# Your task",
+            task
+            + " The runtime runs the project's checks after `finish`: "
+            + ", ".join(check.name for check in self.config.checks)
+            + ".",
         ]
         return "\n\n".join(parts)
 
