@@ -135,6 +135,39 @@ def test_a_locked_table_over_real_http_is_answered_within_10_s(settings: Setting
     assert elapsed < GITHUB_DEADLINE_SECONDS, f"answered after {elapsed:.1f} s"
 
 
+def test_concurrent_deliveries_on_a_locked_table_are_all_answered_within_10_s(
+    settings: Settings, store: Store, database: str
+) -> None:
+    """More deliveries than pooled connections: those waiting for a connection are bounded too."""
+    import httpx
+
+    app = create_app(Service(settings=settings, store=store))
+    body = fixture_bytes("ping.payload.json")
+    answers: list[tuple[int, float]] = []
+    with served(app) as port, psycopg.connect(database) as locker:
+        locker.execute("set idle_in_transaction_session_timeout = '15s'")
+        locker.execute("lock table public.webhook_events in access exclusive mode")
+
+        def deliver(index: int) -> None:
+            started = time.monotonic()
+            response = httpx.post(
+                f"http://127.0.0.1:{port}/api/webhooks",
+                content=body,
+                headers=signed_headers(body, "ping", f"crowd-{index}"),
+                timeout=GITHUB_DEADLINE_SECONDS + 5,
+            )
+            answers.append((response.status_code, time.monotonic() - started))
+
+        threads = [threading.Thread(target=deliver, args=(index,)) for index in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert [status for status, _ in answers] == [503] * 8
+    slowest = max(elapsed for _, elapsed in answers)
+    assert slowest < GITHUB_DEADLINE_SECONDS, f"slowest answer after {slowest:.1f} s"
+
+
 def test_an_unreachable_database_answers_503_within_10_s(settings: Settings, tmp_path) -> None:
     nowhere = Store(f"host={tmp_path} port=5432 user=postgres dbname=none")
     client = TestClient(create_app(Service(settings=settings, store=nowhere)))
