@@ -5,7 +5,8 @@ Order of operations, each refusal answered at once and nothing stored before the
    (408 when it trickles in slower than that);
 2. the HMAC signature over the raw bytes, as received, is verified (401);
 3. the content type must be `application/json`, or GitHub's form encoding
-   (`application/x-www-form-urlencoded` with the JSON in one `payload=` field), in UTF-8 (415);
+   (`application/x-www-form-urlencoded` with the JSON in one `payload=` field), in UTF-8 and not
+   compressed (415);
 4. `X-GitHub-Event` and `X-GitHub-Delivery` must be short printable ASCII (400);
 5. the JSON must be a UTF-8 object GitHub could have sent (400 with the reason; see `parse_json_object`);
 6. the delivery and its job are stored in one transaction keyed by `X-GitHub-Delivery`, so a redelivery
@@ -99,8 +100,10 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES, timeout: floa
     return b"".join(chunks)
 
 
-def json_from_request(content_type: str | None, body: bytes) -> bytes:
+def json_from_request(content_type: str | None, body: bytes, content_encoding: str | None = None) -> bytes:
     """The JSON text of a delivery: the body itself, or the `payload` field of GitHub's form encoding."""
+    if content_encoding and content_encoding.strip().lower() != "identity":
+        raise PayloadError(415, f"content encoding {content_encoding[:50]!r} is not supported: GitHub sends bodies uncompressed")
     media_type, _, parameters = (content_type or "").partition(";")
     media_type = media_type.strip().lower()
     charset = _charset(parameters)
@@ -148,7 +151,9 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
         raise PayloadError(400, "body is empty: GitHub sends a JSON object")
     if raw.startswith(b"\xef\xbb\xbf"):
         raise PayloadError(400, "body starts with a byte order mark: JSON text must be UTF-8 without one")
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw[:4]:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")) or b"\x00" in raw[:2]:
+        # RFC 4627's detection: JSON text starts with an ASCII character, so a NUL among the first two
+        # bytes means UTF-16 or UTF-32 (either byte order).
         raise PayloadError(400, "body is UTF-16 or UTF-32: GitHub sends UTF-8")
     try:
         text = raw.decode("utf-8")
@@ -397,7 +402,7 @@ def create_app(service: Service | None = None, *, body_timeout: float = BODY_TIM
         if not signature.verify(secrets, body, request.headers.get("x-hub-signature-256")):
             return _error(401, "missing or invalid X-Hub-Signature-256")
         try:
-            raw_json = json_from_request(request.headers.get("content-type"), body)
+            raw_json = json_from_request(request.headers.get("content-type"), body, request.headers.get("content-encoding"))
             event, delivery_id = delivery_headers(request)
             payload = await run_in_threadpool(parse_json_object, raw_json)
         except PayloadError as error:

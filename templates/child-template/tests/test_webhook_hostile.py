@@ -198,6 +198,8 @@ MALFORMED = {
     "utf-16-le without one": (ISSUE.decode().encode("utf-16-le"), "UTF-16"),
     "utf-16-be without one": (ISSUE.decode().encode("utf-16-be"), "UTF-16"),
     "utf-32": (b'{"a": 1}'.decode().encode("utf-32"), "UTF-16 or UTF-32"),
+    "a NUL character": (b'{"a": "\x00"}', "not valid JSON"),
+    "gzip without a content encoding": (b"\x1f\x8b\x08\x00" + ISSUE[:40], "not valid UTF-8"),
     "invalid utf-8": (b'{"action": "opened\xff"}', "not valid UTF-8"),
     "overlong utf-8": (b'{"action": "\xc0\xaf"}', "not valid UTF-8"),
     "NaN": (b'{"action": "opened", "x": NaN}', "NaN"),
@@ -267,6 +269,15 @@ def test_other_content_types_answer_415(client: TestClient, database: str) -> No
     )
     assert unset.status_code == 415 and "'none'" in unset.json()["error"]
     assert rows(database, "select count(*) from webhook_events") == [(0,)]
+
+
+def test_a_compressed_body_answers_415(client: TestClient, database: str) -> None:
+    import gzip
+
+    body = gzip.compress(ISSUE)
+    response = post_signed(client, body, "gzip", **{"Content-Encoding": "gzip"})
+    assert response.status_code == 415 and "uncompressed" in response.json()["error"]
+    assert post_signed(client, ISSUE, "identity", **{"Content-Encoding": "identity"}).status_code == 202
 
 
 def test_json_with_a_utf8_charset_parameter_is_accepted(client: TestClient) -> None:
