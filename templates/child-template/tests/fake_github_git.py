@@ -46,7 +46,8 @@ Test API (see each method):
         client = github.client()                            # a GitHubClient on github.url with the token
     Read back: `branch_head(branch)`, `branch_files(branch)` and `tree_files(treeish)` (path -> (mode, bytes)),
     `comments(number)`, `issues`, `pulls`, `requests` ((method, path) log), `failures` (git errors answered 500).
-    Knobs: `refuse_drafts`, `max_tree_entries`, `permissions` (login -> role), `token`, `bot_login`.
+    Knobs: `refuse_drafts`, `refuse_pulls`, `lose_answers`, `max_tree_entries`, `permissions` (login -> role),
+    `token`, `bot_login`.
     Pull requests are issues too (labels, comments). After the pull request: `add_check_run(sha, name,
     conclusion, ...)`, `add_review(number, login, state, body)`, `add_review_comment(number, login, path, line,
     body)`, `close_pull(number, merged=...)`; read back `requested_reviewers`, `dispatches`, `review_comments(number)`.
@@ -239,6 +240,8 @@ class FakeGitHubGit:
     default_branch: str = "main"
     bot_login: str = "osorganic-bot[bot]"
     refuse_drafts: bool = False  # POST /pulls with draft true answers 422, like plans without draft PRs
+    refuse_pulls: str | None = None  # POST /pulls answers 422 with this message (e.g. a protected base)
+    lose_answers: int = 0  # the next N POST requests land, but their answer is lost (502), as behind a failing proxy
     max_tree_entries: int | None = None  # a recursive GET trees lists at most this many entries, truncated true
     issues: dict[int, dict[str, Any]] = field(default_factory=dict)
     permissions: dict[str, str] = field(default_factory=dict)  # login -> admin, maintain, write, triage or read
@@ -481,7 +484,11 @@ class FakeGitHubGit:
                 return 404, {"message": "Not Found"}
             query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
             try:
-                return self._route(method, path[len(prefix) :], query, headers, body)
+                status, answer = self._route(method, path[len(prefix) :], query, headers, body)
+                if method == "POST" and self.lose_answers > 0 and status < 300:
+                    self.lose_answers -= 1
+                    return 502, {"message": "Server Error"}
+                return status, answer
             except HttpError as error:
                 return error.status, error.body
             except GitCommandError as error:  # a bug in the fake or the test: visible, never a hung connection
@@ -754,6 +761,10 @@ class FakeGitHubGit:
         draft = bool(body.get("draft", False))
         owner = self.repository.split("/", 1)[0]
         branch = head.split(":", 1)[-1]
+        if self.refuse_pulls:
+            raise HttpError(
+                422, "Validation Failed", [{"resource": "PullRequest", "code": "custom", "message": self.refuse_pulls}]
+            )
         if draft and self.refuse_drafts:
             raise HttpError(
                 422,

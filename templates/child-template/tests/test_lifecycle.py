@@ -28,7 +28,6 @@ from .lifecycle_support import (
     closed_event,
     deployment_event,
     fixture,
-    point_at,
     review_comment_event,
     review_event,
     runtime_pull,
@@ -295,7 +294,7 @@ def test_a_pull_request_without_the_marker_is_not_the_runtimes(github, store) ->
 @pytest.fixture
 def deployment() -> Iterator[str]:
     class Health(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             body = b'{"status": "ok", "database": "ok"}' if self.path == "/api/health" else b"not found"
             self.send_response(200 if self.path == "/api/health" else 404)
             self.send_header("Content-Length", str(len(body)))

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..db import Store, StoreError
 from ..github import GitHubClient, GitHubError, PullRequest
-from ..labels import same_login
+from ..labels import LABEL_AGENT_DRAFT, same_login
 from ..proposal import Proposal, ProposalError
 from . import messages
 from .apply import FileChange, apply_patch
@@ -114,7 +114,7 @@ class Publication:
         else:
             return self.comment_only(f"the patch changes nothing on `{branch}`, so nothing was committed.")
         files = [change.path for change in changes] or paths
-        pull = self.open_or_update_pull(branch, files)
+        pull = self.open_or_update_pull(branch, files, made_branch=bool(changes) and not branch_exists)
         headline = f"pushed {commit_sha[:12]} to `{branch}`; pull request #{pull.number}: {pull.url}"
         self.upsert_status_comment(messages.status_comment(self.proposal, headline))
         result = PublishResult("published", headline, branch, commit_sha, pull.number, pull.url)
@@ -171,7 +171,10 @@ class Publication:
             ) from error
         return commit
 
-    def open_or_update_pull(self, branch: str, files: list[str]) -> PullRequest:
+    def open_or_update_pull(self, branch: str, files: list[str], *, made_branch: bool = False) -> PullRequest:
+        """The branch's open pull request, updated, or a new draft one. A plan without drafts gets a
+        normal pull request labelled `agent-draft`; a branch this run made is deleted when no pull
+        request could be opened for it."""
         title = messages.pull_title(self.proposal)
         existing = self.github.find_open_pull(self.repository, branch)
         if existing is not None:
@@ -179,14 +182,27 @@ class Publication:
             return self.github.update_pull(self.repository, existing.number, title=title, body=body)
         base = self.github.get_repository(self.repository).get("default_branch") or self.proposal.default_branch
         try:
-            return self.github.create_pull(
-                self.repository, head=branch, base=base, title=title, body=messages.pull_body(self.proposal, files)
-            )
-        except GitHubError as error:
-            if error.status != 422 or "draft" not in error.message.lower():
-                raise
-        body = messages.pull_body(self.proposal, files, draft_note=DRAFT_NOTE)
-        return self.github.create_pull(self.repository, head=branch, base=base, title=title, body=body, draft=False)
+            try:
+                return self.github.create_pull(
+                    self.repository, head=branch, base=base, title=title, body=messages.pull_body(self.proposal, files)
+                )
+            except GitHubError as error:
+                if error.status != 422 or "draft" not in error.message.lower():
+                    raise
+            body = messages.pull_body(self.proposal, files, draft_note=DRAFT_NOTE)
+            pull = self.github.create_pull(self.repository, head=branch, base=base, title=title, body=body, draft=False)
+        except GitHubError:
+            if made_branch:
+                self.delete_orphan_branch(branch)
+            raise
+        self.github.add_labels(self.repository, pull.number, [LABEL_AGENT_DRAFT])
+        return pull
+
+    def delete_orphan_branch(self, branch: str) -> None:
+        try:
+            self.github.delete_branch(self.repository, branch)
+        except GitHubError as error:  # the pull request's error is the one to report
+            logger.warning("publishing #%s: the branch %s could not be deleted: %s", self.issue, branch, error)
 
     def upsert_status_comment(self, body: str) -> int:
         """Edit this issue's status comment (found by its marker, written by the bot) or create it."""
