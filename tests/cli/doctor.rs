@@ -671,7 +671,8 @@ fn doctor_warns_when_the_local_python_is_older_than_the_childs_minimum() {
 #[test]
 fn doctor_reports_an_import_missing_from_requirements() {
     let child = Child::spawn();
-    child.edit("api/health.py", "\n", "\nimport yaml\n");
+    // After the first import, outside the module docstring.
+    child.edit("api/health.py", "\nimport ", "\nimport yaml\nimport ");
     child.expect_error("runtime.requirements", "api/health.py");
 }
 

@@ -10,6 +10,7 @@ mod support;
 mod symlinks;
 mod template_sync;
 mod update;
+mod update_attributes;
 mod update_base;
 mod update_conflicts;
 mod update_env;

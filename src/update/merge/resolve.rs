@@ -144,6 +144,7 @@ impl Resolver<'_, '_> {
             .flatten()
             .any(|stage| not_a_file(&stage));
         let binary = link
+            || self.marked_binary(&path)
             || [&ancestor, &ours, &theirs]
                 .into_iter()
                 .flatten()
@@ -206,6 +207,21 @@ impl Resolver<'_, '_> {
         result.ours = ours;
         result.theirs = theirs;
         Ok(Resolution::Conflict(Box::new(result)))
+    }
+
+    /// True when the child's `.gitattributes` say the path is never text-merged: `binary`, `-merge` or
+    /// `merge=binary`.
+    fn marked_binary(&self, path: &str) -> bool {
+        let value = self.repo.get_attr_bytes(
+            std::path::Path::new(path),
+            "merge",
+            git2::AttrCheckFlags::FILE_THEN_INDEX,
+        );
+        match value.map(git2::AttrValue::from_bytes) {
+            Ok(git2::AttrValue::False) => true,
+            Ok(git2::AttrValue::Bytes(driver)) => driver == b"binary",
+            _ => false,
+        }
     }
 
     /// A conflict at a path the template renamed to: `merge_trees` leaves the base and the child at the old path
