@@ -108,7 +108,7 @@ def json_from_request(content_type: str | None, body: bytes, content_encoding: s
     media_type = media_type.strip().lower()
     charset = _charset(parameters)
     if charset not in (None, "utf-8", "utf8"):
-        raise PayloadError(415, f"charset {charset} is not supported: GitHub sends UTF-8")
+        raise PayloadError(415, f"charset {charset[:50]!r} is not supported: GitHub sends UTF-8")
     if media_type in JSON_TYPES:
         return body
     if media_type == FORM_TYPE:
