@@ -6,9 +6,9 @@ use std::fmt;
 use serde::Serialize;
 use thiserror::Error;
 
+use super::context::{builtin_context, render_expression};
 use super::manifest::{Manifest, Question, QuestionKind};
 use super::name::ChildName;
-use super::{builtin_context, render_expression};
 
 /// One answer's value, typed by its question.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

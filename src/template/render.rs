@@ -8,11 +8,11 @@ use tera::{Context, Tera};
 use thiserror::Error;
 
 use super::answers::Answers;
+use super::context::{builtin_context, render_expression, tera_error_messages};
 use super::manifest::MANIFEST_FILE;
 use super::name::ChildName;
 use super::source::{SourceFile, TemplateSource, join_tree_path};
 use super::tree::{RenderedFile, RenderedTree};
-use super::{builtin_context, render_expression, tera_error_messages};
 
 const TERA_SUFFIX: &str = ".tera";
 
