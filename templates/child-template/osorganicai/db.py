@@ -38,12 +38,13 @@ JOB_KINDS = ("product_owner", "developer")
 # the longest path through the kind's workflow (the `timeout-minutes` of its jobs, in
 # .github/workflows/) plus a margin. `fix` and `revise` run in the Developer workflow. Kinds not
 # listed get DEFAULT_RUNNING_TIMEOUT_MINUTES; `Store.sweep` takes the table as an argument.
-DEVELOPER_WORKFLOW_MINUTES = 10 + 30 + 10  # prepare, develop, publish
+DEVELOPER_WORKFLOW_MINUTES = 10 + 30 + 10  # developer-agent.yml: claim, develop, publish
 RUNNING_TIMEOUT_MINUTES = {
-    "product_owner": 15,
+    "product_owner": 15,  # product-owner-agent.yml
     "developer": DEVELOPER_WORKFLOW_MINUTES,
     "fix": DEVELOPER_WORKFLOW_MINUTES,
     "revise": DEVELOPER_WORKFLOW_MINUTES,
+    "lifecycle": 10,  # lifecycle-agent.yml
 }
 DEFAULT_RUNNING_TIMEOUT_MINUTES = 60
 RUNNING_TIMEOUT_MARGIN_MINUTES = 5
