@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use saphyr::{LoadableYamlNode, Yaml};
 
+use super::check::{Check, Group};
 use super::child::Child;
-use super::{Check, Group};
 
 const GROUP: Group = Group::GitHub;
 const WORKFLOWS: &str = ".github/workflows";

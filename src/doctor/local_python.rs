@@ -1,8 +1,8 @@
 //! Runtime check: the local `python3` (whose version the Tools group already asked for) is at least the
 //! minimum the child declares, so its tests run here on a Python the deploy accepts.
 
+use super::check::{Check, Group};
 use super::child::Child;
-use super::{Check, Group};
 
 const ID: &str = "runtime.python";
 const PYPROJECT: &str = "pyproject.toml";

@@ -3,8 +3,8 @@
 
 use git2::{Repository, RepositoryState, StatusOptions};
 
+use super::check::{Check, Group};
 use super::child::{Child, RECORD_FILE};
-use super::{Check, Group};
 use crate::update::state::{self as update_state, UpdateState};
 
 const GROUP: Group = Group::Project;

@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use console::style;
 
-use super::{Check, Group, Report, Status};
+use super::check::{Check, Group, Report, Status};
 
 /// Writes the report for people: one line a check under its group, a fix under each problem, a summary.
 pub fn write_human(report: &Report, colour: bool, out: &mut dyn Write) -> io::Result<()> {

@@ -3,9 +3,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::check::{Check, Group};
 use super::child::Child;
 use super::python::{imports, is_provided, is_standard_library, requirements};
-use super::{Check, Group};
 
 const GROUP: Group = Group::Runtime;
 const ENV_EXAMPLE: &str = ".env.example";

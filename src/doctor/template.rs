@@ -1,9 +1,9 @@
 //! Template checks: the recorded template can still be found (Project group) and how far the child is
 //! behind it (Template group). The drift is `update --check`'s own answer, from [`super::drift`].
 
+use super::check::{Check, Group};
 use super::child::Child;
 use super::drift::{self, Drift, DriftOptions};
-use super::{Check, Group};
 use crate::update::{Standing, describe_move};
 
 pub fn checks(child: &Child, offline: bool) -> Vec<Check> {

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::{Check, Group, Status};
+use super::check::{Check, Group, Status};
 
 const GROUP: Group = Group::Tools;
 
@@ -149,7 +149,7 @@ mod tests {
             .iter()
             .map(|check| (check.id, check.status))
             .collect();
-        use crate::doctor::Status::{Error, Warn};
+        use crate::doctor::check::Status::{Error, Warn};
         assert_eq!(
             statuses,
             vec![

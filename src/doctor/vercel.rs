@@ -4,8 +4,8 @@
 use globset::GlobBuilder;
 use serde_json::{Map, Value};
 
+use super::check::{Check, Group};
 use super::child::Child;
-use super::{Check, Group};
 
 mod paths;
 

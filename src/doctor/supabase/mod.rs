@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
+use super::check::{Check, Group};
 use super::child::Child;
 use super::sql::parse_migration;
-use super::{Check, Group};
 use schema::Schema;
 
 mod migrations;
@@ -176,7 +176,7 @@ mod tests {
         assert!(
             checks
                 .iter()
-                .all(|check| check.status == crate::doctor::Status::Ok),
+                .all(|check| check.status == crate::doctor::check::Status::Ok),
             "{checks:#?}"
         );
     }

@@ -3,7 +3,7 @@
 
 use super::GROUP;
 use super::schema::{API_ROLES, Schema};
-use crate::doctor::Check;
+use crate::doctor::check::Check;
 
 impl Schema {
     pub(super) fn security_checks(&self) -> Vec<Check> {

@@ -2,7 +2,7 @@
 
 use super::schema::Schema;
 use super::{GROUP, MIGRATIONS};
-use crate::doctor::Check;
+use crate::doctor::check::Check;
 
 /// Tables and columns the runtime (`osorganicai`) reads and writes, as the template's migration
 /// creates them.

@@ -7,7 +7,7 @@ use regex::Regex;
 use serde_json::{Map, Value};
 
 use super::{FUNCTION_EXTENSIONS, GROUP, VERCEL_JSON, line_of};
-use crate::doctor::Check;
+use crate::doctor::check::Check;
 use crate::doctor::child::Child;
 
 /// Every internal rewrite destination and every cron path resolves to a function file.
