@@ -21,7 +21,6 @@ from .settings import MissingSettingError, Settings
 API_VERSION = "2022-11-28"
 USER_AGENT = "osorganicai-runtime"
 WRITE_PERMISSIONS = frozenset({"admin", "maintain", "write", "triage"})
-STEERING_PERMISSIONS = frozenset({"admin", "maintain", "write"})  # may steer the agents on any issue
 MARK_READY_MUTATION = (
     "mutation($id: ID!) { markPullRequestReadyForReview(input: {pullRequestId: $id}) { pullRequest { number isDraft } } }"
 )

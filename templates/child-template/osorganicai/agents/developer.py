@@ -33,6 +33,7 @@ from ..developer.workspace import Workspace, scrubbed_environment, secret_values
 from ..lifecycle.context import fix_context, review_context
 from ..proposal import PATCH_FILE, TRANSCRIPT_FILE, Proposal, Usage, write_proposal
 from ..sanitize import clean_untrusted, fence, slugify
+from ..steering import NOT_STEERING_NOTE, Steering
 from .base import LABEL_READY_FOR_DEV, UNTRUSTED_DATA_RULES_WITH_TOOLS, BaseAgent
 
 READY_MARKER = "ready for development"
@@ -241,14 +242,23 @@ class DeveloperAgent(BaseAgent):
         """The issue as refined with the Product Owner: the conversation on the issue, the last
         refined description first. Comments are untrusted text and are fenced by the caller."""
         comments = self.github.list_comments(self.repository, int(issue["number"]))
+        steering = Steering(
+            self.github, self.repository, issue_author=(issue.get("user") or {}).get("login"), bot_login=self.settings.bot_login
+        )
         refined = ""
         conversation: list[str] = []
         for comment in comments:
             author = (comment.get("user") or {}).get("login") or "someone"
             body = str(comment.get("body") or "")
-            if self.is_bot(author) and READY_MARKER in body.lower():
+            if steering.is_forged(author, body):
+                continue
+            own = steering.is_own_comment(author, body) or self.is_bot(author)
+            if own and READY_MARKER in body.lower():
                 refined = body
-            conversation.append(f"@{author}: {body}")
+            if own or steering.may_steer(author):
+                conversation.append(f"@{author}: {body}")
+            else:
+                conversation.append(f"@{author} ({NOT_STEERING_NOTE}): {body}")
         text = "\n\n".join(conversation)[-MAX_CONVERSATION_CHARS:]
         if refined:
             return f"Refined description (the Product Owner's):\n{refined}\n\nThe conversation:\n{text}"

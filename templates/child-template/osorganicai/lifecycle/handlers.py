@@ -24,11 +24,12 @@ from typing import Any
 import httpx
 
 from ..db import JobSpec, Store
-from ..github import STEERING_PERMISSIONS, GitHubClient
+from ..github import GitHubClient
 from ..jobs import FIX, REVISE, dispatch
 from ..labels import LABEL_NEEDS_HUMAN, RUNTIME_LABELS, is_runtime_text, same_login, with_marker
 from ..publishing.messages import pull_marker
 from ..routing import issue_of_branch
+from ..steering import STEERING_PERMISSIONS
 from .state import ABANDONED, DONE, OPEN, PullStates
 
 AGENT = "lifecycle"
