@@ -84,11 +84,14 @@ pub fn write_update(write: UpdateWrite<'_, '_, '_>) -> Result<Applied> {
         (prepared.tree, Some(head.tree_id())),
     ];
     pending.write_pack(repo, &commits, &trees)?;
+    // What `--abort` needs is saved before any file of the child changes, for a clean update too: one stopped
+    // half-way (killed, a full disk) is then an unfinished update that `--abort` undoes.
+    save_unfinished_state(repo, head, orig_template_ref, template_commit, outcome)?;
     let applied = if outcome.is_clean() {
         merge::write::commit_merge(repo, outcome, &finish, prepared)?;
+        state::forget(repo)?;
         Applied::Merged
     } else {
-        save_unfinished_state(repo, head, orig_template_ref, template_commit, outcome)?;
         merge::write::leave_conflicts(repo, outcome, &finish, prepared)?;
         Applied::Conflicts
     };

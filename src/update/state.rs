@@ -58,18 +58,39 @@ impl UpdateLock {
             fs::create_dir_all(folder)
                 .with_context(|| format!("cannot create `{}`", folder.display()))?;
         }
+        if path.exists() && !holder_is_alive(&path) {
+            // Left by an update that was killed: its process is gone.
+            let _ = fs::remove_file(&path);
+        }
         match fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&path)
         {
-            Ok(_) => Ok(Ok(Self { path })),
+            Ok(mut file) => {
+                use std::io::Write;
+                let _ = write!(file, "{}", std::process::id());
+                Ok(Ok(Self { path }))
+            }
             Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
                 Ok(Err(Locked::Update(path)))
             }
             Err(error) => Err(error).with_context(|| format!("cannot create `{}`", path.display())),
         }
     }
+}
+
+/// Whether the process named in a lock file still runs. Only where `/proc` tells (Linux) is a lock found stale; a
+/// lock without a process id, or elsewhere, is taken to be held.
+fn holder_is_alive(lock: &Path) -> bool {
+    let Ok(text) = fs::read_to_string(lock) else {
+        return true;
+    };
+    let Ok(pid) = text.trim().parse::<u32>() else {
+        return true;
+    };
+    let proc = Path::new("/proc");
+    !proc.join("self").exists() || proc.join(pid.to_string()).exists()
 }
 
 impl Drop for UpdateLock {
@@ -99,7 +120,10 @@ pub fn save(repo: &Repository, state: &UpdateState) -> Result<()> {
             .with_context(|| format!("cannot create `{}`", folder.display()))?;
     }
     let text = serde_json::to_string_pretty(state)?;
-    fs::write(&path, text).with_context(|| format!("cannot write `{}`", path.display()))
+    // Written beside and renamed into place: a process killed meanwhile leaves the old state or the new, never half.
+    let partial = path.with_extension("json.partial");
+    fs::write(&partial, text).with_context(|| format!("cannot write `{}`", partial.display()))?;
+    fs::rename(&partial, &path).with_context(|| format!("cannot write `{}`", path.display()))
 }
 
 fn load(repo: &Repository) -> Result<Option<UpdateState>> {
@@ -112,6 +136,11 @@ fn load(repo: &Repository) -> Result<Option<UpdateState>> {
     let state = serde_json::from_str(&text)
         .with_context(|| format!("`{}` is not an update state", path.display()))?;
     Ok(Some(state))
+}
+
+/// Removes the state of an update that finished.
+pub fn forget(repo: &Repository) -> Result<()> {
+    clear(repo)
 }
 
 fn clear(repo: &Repository) -> Result<()> {

@@ -13,6 +13,7 @@ mod update;
 mod update_attributes;
 mod update_base;
 mod update_conflicts;
+mod update_crash;
 mod update_env;
 mod update_exit;
 mod update_identity;

@@ -102,6 +102,25 @@ impl UpdateEnv {
         command
     }
 
+    /// The built `osorganic` as a plain process, to start and stop at will.
+    pub fn osorganic_process(&self, dir: &Path) -> std::process::Command {
+        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin!("osorganic"));
+        command
+            .current_dir(dir)
+            .env("HOME", self.root.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "Test")
+            .env("GIT_AUTHOR_EMAIL", "test@example.com")
+            .env("GIT_COMMITTER_NAME", "Test")
+            .env("GIT_COMMITTER_EMAIL", "test@example.com")
+            .env("NO_COLOR", "1")
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_WORK_TREE")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        command
+    }
+
     fn hermetic(&self, command: &mut Command) {
         command
             .env("HOME", self.root.path())

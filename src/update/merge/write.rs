@@ -75,6 +75,9 @@ pub fn commit_merge(
         .ok_or_else(|| git2::Error::from_str("a merge with conflicts cannot be committed"))?;
     let head = repo.head()?;
     let head_commit = head.peel_to_commit()?;
+    // git's merge state first: an update stopped while it writes files is an unfinished merge `--abort` undoes;
+    // it is cleaned up once HEAD has moved.
+    write_merge_state(repo, head_commit.id(), outcome, finish)?;
     checkout(repo, &repo.find_tree(prepared.tree)?, outcome, finish)?;
     let subject = finish.message.lines().next().unwrap_or_default();
     let log_message = format!("commit (merge): {subject}");
@@ -85,6 +88,7 @@ pub fn commit_merge(
         _ => repo.set_head_detached(commit)?,
     }
     repo.reference("ORIG_HEAD", head_commit.id(), true, "osorganic update")?;
+    repo.cleanup_state()?;
     Ok(commit)
 }
 
@@ -96,11 +100,11 @@ pub fn leave_conflicts(
     prepared: Prepared,
 ) -> Result<Written, git2::Error> {
     let head = repo.head()?.peel_to_commit()?;
+    // git's merge state first: an update stopped while it writes files is an unfinished merge `--abort` undoes.
+    write_merge_state(repo, head.id(), outcome, finish)?;
     checkout(repo, &repo.find_tree(prepared.tree)?, outcome, finish)?;
     stage_conflicts(repo, outcome)?;
-    let written = save_template_copies(repo, outcome)?;
-    write_merge_state(repo, head.id(), outcome, finish)?;
-    Ok(written)
+    save_template_copies(repo, outcome)
 }
 
 /// The tree to check out: HEAD's, with the merge's changed paths, the record, and (for conflicts) what stays on
