@@ -11,6 +11,8 @@
 # CHANGE_EVERY=N makes the template change one file in N (default 20, ~5%): with a larger N on the same size, the
 # time shows how it follows the number of changed files rather than the size of the child. RUNS=N (default 5): the
 # median of N runs of osorganic and of the floor is reported (copier runs once: it takes a minute at 6400 files).
+# TEMPLATED_EVERY=N (default 0: none) makes one file in N of the osorganic template a Tera template (`.tera`, its
+# first line rendering the project name), as in a real template where many files are rendered.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OSORGANIC="${OSORGANIC:-$PWD/target/release/osorganic}"
@@ -18,6 +20,8 @@ COPIER="${COPIER:-copier}"
 SIZES=("${@:-400 6400}")
 read -r -a SIZES <<< "${SIZES[*]}"
 CHANGE_EVERY="${CHANGE_EVERY:-20}"
+TEMPLATED_EVERY="${TEMPLATED_EVERY:-0}"
+export TEMPLATED_EVERY
 RUNS="${RUNS:-5}"
 export CHANGE_EVERY
 WORK="$(mktemp -d)"
@@ -48,6 +52,26 @@ for index in range(count):
 PY
 }
 
+# templatise DIR COUNT: with TEMPLATED_EVERY=N, one file in N becomes `fileI.txt.tera` whose first line renders the
+# project name (far from the lines the versions change, so the floor's diff still applies).
+templatise() {
+  local dir=$1 count=$2
+  [[ "$TEMPLATED_EVERY" == 0 ]] && return 0
+  python3 - "$dir" "$count" <<'PY'
+import os, sys
+root, count = sys.argv[1], int(sys.argv[2])
+every = int(os.environ["TEMPLATED_EVERY"])
+for index in range(0, count, every):
+    path = os.path.join(root, f"pkg{index % 20}", f"file{index}.txt")
+    with open(path) as handle:
+        lines = handle.read().split("\n")
+    lines[0] = "line 0 of file %d in {{ project_name }}" % index
+    with open(path + ".tera", "w") as handle:
+        handle.write("\n".join(lines))
+    os.remove(path)
+PY
+}
+
 run_size() {
   local size=$1 dir="$WORK/$size"
   mkdir -p "$dir"
@@ -64,6 +88,7 @@ run_size() {
   local otpl="$dir/osorganic-template"
   mkdir -p "$otpl" && cp -r "$tpl/files/." "$otpl/" && rm -f "$otpl/{{ _copier_conf.answers_file }}.jinja"
   printf '[template]\nname = "bench"\nversion = "1.0.0"\n' > "$otpl/template.toml"
+  templatise "$otpl" "$size"
   local child="$dir/osorganic-child"
   "$OSORGANIC" spawn bench --template "$otpl" --dest "$child" --yes >/dev/null 2>&1
 
@@ -88,7 +113,9 @@ run_size() {
   write_files "$tpl/files" "$size" 2
   git -C "$tpl" add -A && git -C "$tpl" commit -qm v2 && git -C "$tpl" tag v2
   # The osorganic template folder at v2.
+  find "$otpl" -name '*.tera' -delete
   write_files "$otpl" "$size" 2
+  templatise "$otpl" "$size"
   printf '[template]\nname = "bench"\nversion = "2.0.0"\n' > "$otpl/template.toml"
 
   # A real child's files are older than its index. Here both were written within the same second, which leaves
