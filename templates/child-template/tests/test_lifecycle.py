@@ -12,7 +12,9 @@ from typing import Any
 import psycopg
 import pytest
 
-from osorganicai.db import Store
+from osorganicai.cli import developer_mode
+from osorganicai.config import ConfigError, load_config
+from osorganicai.db import JobSpec, Store
 from osorganicai.github import GitHubError
 from osorganicai.jobs import JOB_KINDS
 from osorganicai.labels import RUNTIME_MARKER
@@ -339,3 +341,26 @@ def test_other_repositories_are_not_routed() -> None:
     payload = fixture("check_suite.completed.payload.json")
     payload["check_suite"]["head_branch"] = BRANCH
     assert decide("check_suite", payload, bot_login=None, configured_repository="someone/else").kind is None
+
+
+# -- configuration and the claim ----------------------------------------------------------------------
+def test_max_fix_rounds_is_read_from_the_developer_table(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "agents.toml").write_text("[developer]\nmax_fix_rounds = 5\n", encoding="utf-8")
+    assert load_config(tmp_path).developer_budgets.max_fix_rounds == 5
+    assert load_config(tmp_path / "nowhere").developer_budgets.max_fix_rounds == 3
+    (tmp_path / "config" / "agents.toml").write_text('[developer]\nmax_fix_rounds = "three"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[developer\]\.max_fix_rounds must be a number"):
+        load_config(tmp_path)
+
+
+def test_a_fix_job_for_an_abandoned_conversation_does_not_run(github, store, database) -> None:
+    client = github.client()
+    pull = runtime_pull(github, client)
+    job_id = store.create_job(JobSpec("fix", github.repository, 7))
+    assert developer_mode(store, job_id, github.repository, 7) == ("fix", None)
+    github.close_pull(pull["number"], merged=False)
+    handle_event(context_for(github, store), "pull_request", closed_event(github, pull, merged=False))
+    mode, refusal = developer_mode(store, job_id, github.repository, 7)
+    assert mode == "fix" and "abandoned" in (refusal or "")
+    assert store.get_job(job_id).status == "failed"
