@@ -137,6 +137,8 @@ def decide(event: str, payload: dict[str, Any], *, bot_login: str | None, config
         return Decision(None, "sent by the runtime's own bot account")
     if key == "issue_comment.created":
         comment = _dict(payload.get("comment"))
+        if RUNTIME_MARKER in str(comment.get("body") or ""):
+            return Decision(None, "the runtime's own comment (it carries the runtime's marker)")
         author = _dict(comment.get("user"))
         if same_login(author.get("login"), bot_login):
             return Decision(None, "comment written by the runtime's own bot account")

@@ -107,6 +107,15 @@ def test_a_comment_on_the_pull_request_is_routed_unless_it_carries_the_runtimes_
     assert decide("issue_comment", payload, bot_login=None, configured_repository=repository).kind is None
 
 
+def test_the_runtimes_marker_stops_a_comment_on_an_issue_whoever_posted_it() -> None:
+    payload = fixture("issue_comment.created.payload.json")
+    repository = payload["repository"]["full_name"]
+    payload["comment"]["body"] = f"Questions for you.\n\n{RUNTIME_MARKER}"
+    payload["comment"]["author_association"] = "OWNER"  # a person's token: the runtime posts as the owner
+    decision = decide("issue_comment", payload, bot_login="someone-else[bot]", configured_repository=repository)
+    assert decision.kind is None and "marker" in decision.reason
+
+
 def test_unfinished_checks_and_deployments_are_not_routed() -> None:
     payload = fixture("deployment_status.payload.json")
     payload["deployment"]["ref"] = BRANCH
