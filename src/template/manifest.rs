@@ -64,16 +64,42 @@ impl QuestionKind {
     }
 }
 
-/// `[files]`: globs over the child's paths (after rendering, `.tera` dropped) that are never written.
+/// `[files]`: globs over the child's paths (after rendering, `.tera` dropped): `exclude`, never written; `managed`,
+/// always the template's; `seeded`, written at spawn and never touched by an update. Every other path is `merged`.
 #[derive(Debug, Clone)]
 pub struct FilesSection {
     pub exclude: Vec<String>,
     exclude_set: GlobSet,
+    managed_set: GlobSet,
+    seeded_set: GlobSet,
+}
+
+/// Who owns a path of the child, and so what an update does with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ownership {
+    /// Three-way merged: the default.
+    Merged,
+    /// Always the template's: a change of the child's that meets a change of the template is a conflict, never a
+    /// silent merge.
+    Managed,
+    /// Written at spawn; an update leaves the child's version (or its absence) as it is.
+    Seeded,
 }
 
 impl FilesSection {
     pub fn is_excluded(&self, child_path: &str) -> bool {
         self.exclude_set.is_match(child_path)
+    }
+
+    /// `seeded` wins over `managed`; a path neither names is merged.
+    pub fn ownership(&self, child_path: &str) -> Ownership {
+        if self.seeded_set.is_match(child_path) {
+            Ownership::Seeded
+        } else if self.managed_set.is_match(child_path) {
+            Ownership::Managed
+        } else {
+            Ownership::Merged
+        }
     }
 }
 
@@ -99,8 +125,12 @@ pub enum ManifestError {
     Syntax(String),
     #[error("question `{question}`: {message}")]
     Question { question: String, message: String },
-    #[error("`[files] exclude` glob `{glob}` is not valid: {message}")]
-    Glob { glob: String, message: String },
+    #[error("`[files] {key}` glob `{glob}` is not valid: {message}")]
+    Glob {
+        key: &'static str,
+        glob: String,
+        message: String,
+    },
 }
 
 #[derive(Deserialize)]
@@ -120,6 +150,10 @@ struct RawManifest {
 struct RawFiles {
     #[serde(default)]
     exclude: Vec<String>,
+    #[serde(default)]
+    managed: Vec<String>,
+    #[serde(default)]
+    seeded: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -150,7 +184,7 @@ impl Manifest {
         Ok(Self {
             template: raw.template,
             questions,
-            files: files_section(raw.files.exclude)?,
+            files: files_section(raw.files)?,
             includes: raw.include,
         })
     }
@@ -224,22 +258,29 @@ fn check_default_type(kind: QuestionKind, default: Option<&toml::Value>) -> Resu
     }
 }
 
-fn files_section(exclude: Vec<String>) -> Result<FilesSection, ManifestError> {
+fn files_section(raw: RawFiles) -> Result<FilesSection, ManifestError> {
+    Ok(FilesSection {
+        exclude_set: glob_set("exclude", &raw.exclude)?,
+        managed_set: glob_set("managed", &raw.managed)?,
+        seeded_set: glob_set("seeded", &raw.seeded)?,
+        exclude: raw.exclude,
+    })
+}
+
+fn glob_set(key: &'static str, globs: &[String]) -> Result<GlobSet, ManifestError> {
     let mut builder = GlobSetBuilder::new();
-    for glob in &exclude {
+    for glob in globs {
         let parsed = Glob::new(glob).map_err(|error| ManifestError::Glob {
+            key,
             glob: glob.clone(),
             message: error.kind().to_string(),
         })?;
         builder.add(parsed);
     }
-    let exclude_set = builder.build().map_err(|error| ManifestError::Glob {
-        glob: exclude.join(", "),
+    builder.build().map_err(|error| ManifestError::Glob {
+        key,
+        glob: globs.join(", "),
         message: error.to_string(),
-    })?;
-    Ok(FilesSection {
-        exclude,
-        exclude_set,
     })
 }
 

@@ -187,7 +187,9 @@ pub fn merge(
         theirs: repo.find_tree(comparison.new.tree)?,
     };
     let labels = Labels::new(&record.template.version, comparison.new.version());
-    merge::three_way(repo, &trees, &labels).context("cannot merge the new template version")
+    let files = &comparison.new.source.manifest.files;
+    merge::three_way_owned(repo, &trees, &labels, &|path| files.ownership(path))
+        .context("cannot merge the new template version")
 }
 
 /// Loads the new version and renders it with the child's answers, as a tree built on the base's (only the files

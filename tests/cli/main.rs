@@ -18,4 +18,5 @@ mod update_env;
 mod update_exit;
 mod update_identity;
 mod update_lost_data;
+mod update_ownership;
 mod update_rebuild;

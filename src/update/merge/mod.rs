@@ -31,6 +31,7 @@ use std::path::Path;
 
 use git2::{MergeOptions, Repository, Tree};
 
+pub use crate::template::manifest::Ownership;
 use changes::{ChangedPaths, NormalisedTrees};
 pub use outcome::{
     Conflict, ConflictKind, Entry, FileChange, FileReport, Labels, MergeOutcome, StageEntry,
@@ -43,6 +44,17 @@ pub fn three_way(
     repo: &Repository,
     trees: &ThreeTrees<'_>,
     labels: &Labels,
+) -> Result<MergeOutcome, git2::Error> {
+    three_way_owned(repo, trees, labels, &|_| Ownership::Merged)
+}
+
+/// [`three_way`] with the template's ownership of each path: `seeded` paths keep the child's version, and a
+/// `managed` path both sides changed is a conflict even where the lines would merge.
+pub fn three_way_owned(
+    repo: &Repository,
+    trees: &ThreeTrees<'_>,
+    labels: &Labels,
+    ownership: &dyn Fn(&str) -> Ownership,
 ) -> Result<MergeOutcome, git2::Error> {
     let changes = ChangedPaths::between(repo, trees)?;
     let scoped = if changes.cross_a_folder(trees) {
@@ -97,9 +109,51 @@ pub fn three_way(
         }
     }
     drop_rename_sources(&mut outcome, &changes);
+    apply_ownership(&mut outcome, &resolver, trees, &changes, ownership)?;
     set_file_folder_copies(&mut outcome, &trees.ours);
     outcome.files = report(trees, &changes, &outcome)?;
     Ok(outcome)
+}
+
+/// `seeded`: the child's entry (or its absence) stays. `managed`: when both sides changed the path differently, a
+/// conflict for the user, with markers where the text allows.
+fn apply_ownership(
+    outcome: &mut MergeOutcome,
+    resolver: &resolve::Resolver<'_, '_>,
+    trees: &ThreeTrees<'_>,
+    changes: &ChangedPaths,
+    ownership: &dyn Fn(&str) -> Ownership,
+) -> Result<(), git2::Error> {
+    for path in &changes.paths {
+        match ownership(path) {
+            Ownership::Merged => {}
+            Ownership::Seeded => {
+                outcome.conflicts.retain(|conflict| conflict.path != *path);
+                match tracked_entry(&trees.ours, path) {
+                    Some(entry) => outcome.entries.insert(path.clone(), entry),
+                    None => outcome.entries.remove(path),
+                };
+            }
+            Ownership::Managed => {
+                let base = tracked_entry(&trees.base, path);
+                let ours = tracked_entry(&trees.ours, path);
+                let theirs = tracked_entry(&trees.theirs, path);
+                let in_conflict = outcome
+                    .conflicts
+                    .iter()
+                    .any(|conflict| conflict.path == *path);
+                if let (Some(ours), Some(theirs)) = (ours, theirs) {
+                    if Some(ours) != base && Some(theirs) != base && ours != theirs && !in_conflict
+                    {
+                        outcome.entries.remove(path);
+                        let conflict = resolver.forced_conflict(path, base, ours, theirs)?;
+                        outcome.conflicts.push(conflict);
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A template rename in conflict is one conflict at the new path, holding all three sides: the modify/delete

@@ -209,6 +209,60 @@ impl Resolver<'_, '_> {
         Ok(Resolution::Conflict(Box::new(result)))
     }
 
+    /// A conflict where `merge_trees` found none: both sides changed a path the template manages. Markers where the
+    /// text allows; otherwise the child's bytes stay and the template's are saved beside them.
+    pub fn forced_conflict(
+        &self,
+        path: &str,
+        base: Option<Entry>,
+        ours: Entry,
+        theirs: Entry,
+    ) -> Result<Conflict, git2::Error> {
+        let stage = |entry: Entry| StageEntry {
+            path: path.to_owned(),
+            entry,
+        };
+        let (ancestor, ours, theirs) = (base.map(stage), stage(ours), stage(theirs));
+        let not_text = |entry: &StageEntry| -> Result<bool, git2::Error> {
+            if matches!(entry.entry.mode, 0o120000 | 0o160000) {
+                return Ok(true);
+            }
+            Ok(endings::is_binary(
+                self.repo.find_blob(entry.entry.id)?.content(),
+            ))
+        };
+        let binary = not_text(&ours)? || not_text(&theirs)? || self.marked_binary(path);
+        let mut conflict = Conflict {
+            path: path.to_owned(),
+            kind: ConflictKind::Content,
+            worktree: ours.entry,
+            template_copy: None,
+            child_copy: None,
+            ancestor: None,
+            ours: None,
+            theirs: None,
+        };
+        if binary {
+            conflict.kind = ConflictKind::Binary;
+            conflict.template_copy = Some((
+                free_path(
+                    &self.trees.ours,
+                    format!("{path}.{}", self.labels.copy_suffix),
+                ),
+                theirs.entry.id,
+            ));
+        } else {
+            conflict.worktree = Entry {
+                id: self.whole_file_markers(ancestor.as_ref(), &ours, &theirs)?,
+                mode: ours.entry.mode,
+            };
+        }
+        conflict.ancestor = ancestor;
+        conflict.ours = Some(ours);
+        conflict.theirs = Some(theirs);
+        Ok(conflict)
+    }
+
     /// True when the child's `.gitattributes` say the path is never text-merged: `binary`, `-merge` or
     /// `merge=binary`.
     fn marked_binary(&self, path: &str) -> bool {
@@ -246,6 +300,36 @@ impl Resolver<'_, '_> {
             .or_else(|| blob_entry(&self.trees.ours, old))
             .map(at_new_path);
         (ancestor, ours)
+    }
+
+    /// One conflict block around the whole file (the child's, the base's, the template's), in the child's style: for
+    /// a managed file, where even changes on different lines are the user's to reconcile.
+    fn whole_file_markers(
+        &self,
+        ancestor: Option<&StageEntry>,
+        ours: &StageEntry,
+        theirs: &StageEntry,
+    ) -> Result<git2::Oid, git2::Error> {
+        let plain = |stage: Option<&StageEntry>| -> Result<Vec<u8>, git2::Error> {
+            let mut text = match stage {
+                Some(stage) => endings::normalise(self.repo.find_blob(stage.entry.id)?.content()),
+                None => Vec::new(),
+            };
+            if !text.is_empty() && !text.ends_with(b"\n") {
+                text.push(b'\n');
+            }
+            Ok(text)
+        };
+        let mut merged = Vec::new();
+        merged.extend_from_slice(format!("<<<<<<< {}\n", self.labels.ours).as_bytes());
+        merged.extend(plain(Some(ours))?);
+        merged.extend_from_slice(format!("||||||| {}\n", self.labels.base).as_bytes());
+        merged.extend(plain(ancestor)?);
+        merged.extend_from_slice(b"=======\n");
+        merged.extend(plain(Some(theirs))?);
+        merged.extend_from_slice(format!(">>>>>>> {}\n", self.labels.theirs).as_bytes());
+        let style = self.style_of(ours.entry.id);
+        self.repo.blob(&endings::apply_style(&merged, style))
     }
 
     /// The child's text with inline conflict markers, merged as plain LF text and given the child's style.
