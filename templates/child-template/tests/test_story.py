@@ -257,6 +257,8 @@ def test_an_issue_goes_from_opened_to_merged_and_done(tmp_path: Path, database: 
         fixing = [add_the_test, Say([("finish", {"summary": "Add the discount test the check asked for."})])]
         assert story.developer_workflow(uuid.UUID(fix_job), fixing, "fix")["mode"] == "fix"
         fixed = story.pull()
+        assert fixed["body"] == pull["body"]  # the description stays; the fix run comments what it changed
+        assert "(fix run): Add the discount test" in github.comments(fixed["number"])[-1]["body"]
         assert fixed["head"]["sha"] != pull["head"]["sha"] and github.bare.is_ancestor(pull["head"]["sha"], fixed["head"]["sha"])
 
         github.add_check_run(fixed["head"]["sha"], "pytest", "success")

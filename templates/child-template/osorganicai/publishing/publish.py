@@ -16,8 +16,9 @@ from typing import Any
 
 from ..db import Store, StoreError
 from ..github import GitHubClient, GitHubError, PullRequest
-from ..labels import LABEL_AGENT_DRAFT, same_login
+from ..labels import LABEL_AGENT_DRAFT, same_login, with_marker
 from ..proposal import Proposal, ProposalError
+from ..sanitize import clean_untrusted
 from . import messages
 from .apply import FileChange, apply_patch
 from .patch_rules import (
@@ -177,6 +178,8 @@ class Publication:
         request could be opened for it."""
         title = messages.pull_title(self.proposal)
         existing = self.github.find_open_pull(self.repository, branch)
+        if existing is not None and self.follow_up_kind() is not None:
+            return self.comment_follow_up(existing)
         if existing is not None:
             body = messages.pull_body(self.proposal, files)
             return self.github.update_pull(self.repository, existing.number, title=title, body=body)
@@ -196,6 +199,20 @@ class Publication:
                 self.delete_orphan_branch(branch)
             raise
         self.github.add_labels(self.repository, pull.number, [LABEL_AGENT_DRAFT])
+        return pull
+
+    def follow_up_kind(self) -> str | None:
+        """`fix` or `revise` when this proposal comes from such a job (its pull request keeps its description)."""
+        if self.store is None or self.job_id is None:
+            return None
+        job = self.store.get_job(self.job_id)
+        return job.kind if job is not None and job.kind in ("fix", "revise") else None
+
+    def comment_follow_up(self, pull: PullRequest) -> PullRequest:
+        """A fix or revise run says on the pull request what it changed; the description stays the original one."""
+        summary = clean_untrusted(self.proposal.summary, 5_000) or "(no summary)"
+        body = f"**Developer agent** ({self.follow_up_kind()} run): {summary}\n\n{messages.status_line(self.proposal)}"
+        self.github.create_comment(self.repository, pull.number, with_marker(body))
         return pull
 
     def delete_orphan_branch(self, branch: str) -> None:
