@@ -1,5 +1,5 @@
 //! Drives children from the outside: build the real binary, spawn a child with it, and run a child's own
-//! Python checks (`ruff check`, `pytest`) in a shared virtualenv.
+//! Python checks (`ruff check`, `ruff format --check`, `pytest`) in a shared virtualenv.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -103,19 +103,31 @@ impl PythonEnv {
         command
     }
 
-    /// Runs the child's lint and its whole test suite (PostgreSQL tests included: CI=true turns a missing server
-    /// into a failure); returns how many tests passed.
-    pub fn check_child(&self, child: &Path, label: &str) -> Result<usize> {
+    /// The child's lint: `ruff check` and `ruff format --check`.
+    pub fn lint_child(&self, child: &Path, label: &str) -> Result<()> {
         run_captured(
             &format!("{label}: ruff check"),
             self.command("ruff")
                 .args(["check", "--no-cache", "."])
                 .current_dir(child),
         )?;
+        run_captured(
+            &format!("{label}: ruff format --check"),
+            self.command("ruff")
+                .args(["format", "--check", "--no-cache", "."])
+                .current_dir(child),
+        )?;
+        Ok(())
+    }
+
+    /// Runs the child's tests, all of them when `tests` is empty, else those files only (PostgreSQL tests
+    /// included: CI=true turns a missing server into a failure); returns how many tests passed.
+    pub fn pytest_child(&self, child: &Path, label: &str, tests: &[&str]) -> Result<usize> {
         let output = run_captured(
-            &format!("{label}: pytest"),
+            format!("{label}: pytest {}", tests.join(" ")).trim_end(),
             self.command("pytest")
                 .args(["-q", "-p", "no:cacheprovider"])
+                .args(tests)
                 .env("CI", "true")
                 .current_dir(child),
         )?;

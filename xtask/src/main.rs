@@ -15,8 +15,10 @@ const USAGE: &str = "usage: cargo xtask <task>
 tasks:
   test                  run every test: the Rust workspace, then validate-test-child
   validate-test-child   prove the current template on a scratch copy of test-child/: update it (no
-                        conflict), doctor it (no error), spawn every domain preset, run the Python
-                        checks (ruff, pytest with PostgreSQL) of the copy and of each preset
+                        conflict), doctor it (no error), spawn every domain preset; then ruff check
+                        and ruff format --check on the copy and each preset, the whole pytest suite
+                        (PostgreSQL included) on the copy, and on each preset only the tests that
+                        depend on it (tests/test_agents.py, tests/test_packaging.py)
       --write           then apply the update to test-child/ itself, for a maintainer to commit
       --template DIR    validate a template folder (a copy of templates/child-template) instead of
                         the one embedded in the freshly built binary";

@@ -112,3 +112,28 @@ fn fails_on_a_preset_that_does_not_spawn() {
     // osorganic's own error, carried in the failing step's output, names the undefined variable.
     assert!(message.contains("retail_context"), "{message}");
 }
+
+#[test]
+fn python_summary_says_what_ran_where() {
+    let tests = super::PythonTests {
+        copy: 300,
+        presets: vec![
+            ("preset-saas".to_string(), 20),
+            ("preset-fintech".to_string(), 21),
+        ],
+    };
+    assert_eq!(
+        tests.summary(),
+        "python: 341 passed, 0 failed (test-child copy: the whole suite, 300; 2 presets: \
+         tests/test_agents.py tests/test_packaging.py, 41 in all)"
+    );
+}
+
+#[test]
+fn the_preset_tests_exist_in_the_template() {
+    // Each preset runs only these files: a rename in the template must not turn them into "no tests ran".
+    for test in super::PRESET_TESTS {
+        let path = project_root().join("templates/child-template").join(test);
+        assert!(path.is_file(), "`{}` is missing", path.display());
+    }
+}
