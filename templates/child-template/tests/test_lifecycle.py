@@ -373,3 +373,16 @@ def test_a_fix_job_for_an_abandoned_conversation_does_not_run(github, store, dat
     mode, refusal = developer_mode(store, job_id, github.repository, 7)
     assert mode == "fix" and "abandoned" in (refusal or "")
     assert store.get_job(job_id).status == "failed"
+
+
+@pytest.mark.parametrize("role", ["anon", "authenticated"])
+def test_pull_request_states_are_hidden_from_supabase_client_roles(store, database, role: str) -> None:
+    PullStates(store).track("o/r", 7, 8, BRANCH)
+    with psycopg.connect(database, autocommit=True) as connection:
+        connection.execute(f"set role {role}")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            connection.execute("select * from public.pull_request_states")
+        connection.execute("reset role")
+        connection.execute(f"grant select on public.pull_request_states to {role}")
+        connection.execute(f"set role {role}")
+        assert connection.execute("select count(*) from public.pull_request_states").fetchone() == (0,)
