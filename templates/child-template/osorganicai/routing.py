@@ -133,16 +133,14 @@ def decide(event: str, payload: dict[str, Any], *, bot_login: str | None, config
         # GitHub lets only triage-or-higher collaborators (and the runtime's own bot) label issues.
         return Decision(DEVELOPER, f"labelled {LABEL_READY_FOR_DEV}", repository, number)
 
-    if same_login(sender_login, bot_login):
-        return Decision(None, "sent by the runtime's own bot account")
+    # The runtime's own comments are known by their marker, not by their author: with a person's token
+    # the runtime comments as that person, who must still be heard.
     if key == "issue_comment.created":
         comment = _dict(payload.get("comment"))
         if RUNTIME_MARKER in str(comment.get("body") or ""):
             return Decision(None, "the runtime's own comment (it carries the runtime's marker)")
         author = _dict(comment.get("user"))
-        if same_login(author.get("login"), bot_login):
-            return Decision(None, "comment written by the runtime's own bot account")
-        if author.get("type") == "Bot":
+        if author.get("type") == "Bot" and not same_login(author.get("login"), bot_login):
             return Decision(None, "comment written by a bot")
         association = comment.get("author_association")
         actor = author.get("login") or sender_login

@@ -145,14 +145,20 @@ def test_ready_for_dev_label_by_the_bot_starts_the_developer(client: TestClient,
     assert response.status_code == 202 and response.json()["kind"] == "developer"
 
 
-def test_comments_by_the_runtime_bot_are_ignored_even_as_a_user(client: TestClient, database: str) -> None:
+def test_the_runtime_is_known_by_its_marker_not_by_its_login(client: TestClient, database: str) -> None:
+    # With a person's token the runtime comments as that person: their own comments still count.
     payload = json.loads(fixture_bytes("issue_comment.created.payload.json"))
-    payload["comment"]["user"] = {"login": "hello-bot", "type": "User"}  # a token-based bot account
+    payload["comment"]["user"] = {"login": "hello-bot", "type": "User"}
     payload["sender"] = payload["comment"]["user"]
     body = json.dumps(payload).encode()
-    response = client.post("/api/webhooks", content=body, headers=signed_headers(body, "issue_comment", "self-1"))
-    assert response.status_code == 200 and "bot" in response.json()["reason"]
-    assert rows(database, "select count(*) from jobs") == [(0,)]
+    heard = client.post("/api/webhooks", content=body, headers=signed_headers(body, "issue_comment", "self-1"))
+    assert heard.status_code == 202
+    # The runtime's own comment carries the marker and starts nothing, whoever posted it.
+    payload["comment"]["body"] += "\n\n<!-- osorganic:runtime -->"
+    body = json.dumps(payload).encode()
+    ignored = client.post("/api/webhooks", content=body, headers=signed_headers(body, "issue_comment", "self-2"))
+    assert ignored.status_code == 200 and "marker" in ignored.json()["reason"]
+    assert rows(database, "select count(*) from jobs") == [(1,)]
 
 
 def test_outsiders_need_write_or_triage_permission(client: TestClient, database: str, fake_github) -> None:

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from ..config import AgentConfig, RuntimeConfig
 from ..db import Store
 from ..github import GitHubClient
-from ..labels import LABEL_NEEDS_CLARIFICATION, LABEL_READY_FOR_DEV, same_login
+from ..labels import LABEL_NEEDS_CLARIFICATION, LABEL_READY_FOR_DEV, RUNTIME_MARKER, same_login
 from ..llm import DEFAULT_MODELS, Budget, ChatMessage, LLMProvider, LLMRequest, LLMResponse, ask_structured, model_for
 from ..settings import Settings
 
@@ -161,8 +161,10 @@ class BaseAgent:
         )
 
     def provider_footer(self) -> str:
+        """The line that ends every comment of an agent: who wrote it, and the runtime's hidden marker,
+        by which the runtime knows its own comments whichever account posted them."""
         if self.llm.name == "offline":
             from ..llm.offline import OFFLINE_LABEL
 
-            return f"\n\n---\n_osorganic {self.name} agent · {OFFLINE_LABEL}_"
-        return f"\n\n---\n_osorganic {self.name} agent · {self.llm.name} `{self.model_name()}`_"
+            return f"\n\n---\n_osorganic {self.name} agent · {OFFLINE_LABEL}_\n\n{RUNTIME_MARKER}"
+        return f"\n\n---\n_osorganic {self.name} agent · {self.llm.name} `{self.model_name()}`_\n\n{RUNTIME_MARKER}"

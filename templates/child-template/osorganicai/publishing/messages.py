@@ -7,6 +7,7 @@ comments and invisible characters (so they cannot forge a marker) and capped bef
 
 from __future__ import annotations
 
+from ..labels import with_marker
 from ..proposal import Proposal
 from ..sanitize import clean_untrusted
 
@@ -126,7 +127,7 @@ def status_comment(proposal: Proposal, headline: str, details: str = "") -> str:
     if details:
         parts.append(details)
     parts.append("Budget used:\n" + budget_lines(proposal))
-    return "\n\n".join(parts)
+    return with_marker("\n\n".join(parts))
 
 
 RERUN_HINT = (
