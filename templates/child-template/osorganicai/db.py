@@ -31,7 +31,6 @@ CONNECT_TIMEOUT_SECONDS = 3
 POOL_TIMEOUT_SECONDS = 3.0
 STATEMENT_TIMEOUT_MS = 3000
 LOCK_TIMEOUT_MS = 2000
-JOB_KINDS = ("product_owner", "developer")
 
 # A job is `running` from the agent's start until it finishes. A workflow run that GitHub cancels or
 # times out never reports back, so the sweeper fails a job still running this long after its start:
