@@ -109,6 +109,7 @@ def run_developer(
     """The model's job: no database, no write token. Reads the issue, works, writes `out`."""
     from .agents.developer import DeveloperAgent
     from .developer.loop import Interrupted
+    from .developer.sandbox import harden_process
     from .github import GitHubClient
     from .llm import provider_from_settings
 
@@ -116,6 +117,7 @@ def run_developer(
     config = load_config(checkout)
     llm = provider_from_settings(settings, config.developer.provider)
     github = GitHubClient.from_settings(settings)
+    harden_process()  # the secrets now live in the clients only; the model's commands cannot read them
     try:
         agent = agent_class("developer")(
             repository=repository, settings=settings, config=config, store=None, github=github, llm=llm, job_id=job_id
