@@ -1,4 +1,5 @@
-"""Vercel function: GET /api/health (version, database reachability, missing settings)."""
+"""Vercel function: GET /api/health (version, database reachability, missing and misconfigured settings;
+503 when the database is unreachable or GITHUB_REPOSITORY is unset or malformed)."""
 
 import sys
 from pathlib import Path

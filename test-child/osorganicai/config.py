@@ -45,6 +45,61 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class DeveloperBudgets:
+    """What one Developer run may spend. When one runs out the loop stops and keeps its work."""
+
+    max_steps: int = 50  # model turns
+    max_tokens: int = 1_500_000  # input + output tokens over the whole run
+    max_cost_usd: float = 3.0  # from the provider's usage fields and the price table
+    max_minutes: float = 25.0  # wall clock; under the workflow's timeout so the work is kept
+    command_timeout_s: float = 120.0  # one command of the model's
+    max_output_chars: int = 10_000  # one tool result, head and tail kept
+    max_check_rounds: int = 3  # times the checks run after `finish`
+    max_replies_without_tool: int = 3  # answers with no tool call before the run fails
+    max_fix_rounds: int = 3  # fix runs started by red checks on the pull request before a person is asked
+
+
+@dataclass(frozen=True)
+class CheckCommand:
+    """A check the runtime runs in the checkout after the model calls `finish`.
+
+    `files = "changed-python"` appends the Python files the run changed (and skips the check when
+    there are none); `files = "none"` runs the command as written."""
+
+    name: str
+    command: str
+    files: str = "none"
+    timeout_s: float = 900.0
+
+
+DEFAULT_CHECKS = (
+    CheckCommand("ruff check", "python -m ruff check --force-exclude", "changed-python", 300.0),
+    CheckCommand("ruff format", "python -m ruff format --check --force-exclude", "changed-python", 300.0),
+    CheckCommand("pytest", "python -m pytest -q", "none", 900.0),
+)
+CHECK_FILE_MODES = ("none", "changed-python")
+
+
+@dataclass(frozen=True)
+class ModelPrice:
+    """USD per million tokens."""
+
+    input: float
+    output: float
+    cached_input: float | None = None
+
+
+@dataclass(frozen=True)
+class PublishSettings:
+    """What the publishing job accepts from a proposal (`[publish]`)."""
+
+    allow_workflow_changes: bool = False
+    max_patch_bytes: int = 2_000_000
+    max_files: int = 200
+    protected_paths: tuple[str, ...] = (".osorganic.toml", ".github/actions")
+
+
+@dataclass(frozen=True)
 class DomainConfig:
     name: str = "general"
     title: str = "General"
@@ -60,6 +115,11 @@ class RuntimeConfig:
     developer: AgentConfig
     limits: Limits = field(default_factory=Limits)
     domain: DomainConfig = field(default_factory=DomainConfig)
+    developer_budgets: DeveloperBudgets = field(default_factory=DeveloperBudgets)
+    checks: tuple[CheckCommand, ...] = DEFAULT_CHECKS
+    # Model-name prefix -> price; the longest matching prefix wins. Empty: the runtime's own table.
+    prices: dict[str, ModelPrice] = field(default_factory=dict)
+    publish: PublishSettings = field(default_factory=PublishSettings)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -72,13 +132,15 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot parse `{path}`: {error}") from error
 
 
-def _agent(table: dict[str, Any], default_prompt: str, temperature: float, max_tokens: int) -> AgentConfig:
+def _agent(
+    table: dict[str, Any], default_prompt: str, temperature: float, max_tokens: int, answer_key: str = "max_tokens"
+) -> AgentConfig:
     try:
         return AgentConfig(
             provider=str(table["provider"]).lower() if table.get("provider") else None,
             model=str(table["model"]) if table.get("model") else None,
             temperature=float(table.get("temperature", temperature)),
-            max_tokens=int(table.get("max_tokens", max_tokens)),
+            max_tokens=int(table.get(answer_key, max_tokens)),
             system_prompt=str(table.get("system_prompt") or default_prompt).strip(),
         )
     except (TypeError, ValueError) as error:
@@ -113,9 +175,98 @@ def load_config(root: Path | None = None) -> RuntimeConfig:
         sensitive_data=_strings(domain_table.get("sensitive_data")),
         review_checklist=_strings(domain_table.get("review_checklist")),
     )
+    developer_table = _table(agents, "developer")
     return RuntimeConfig(
-        product_owner=_agent(agents.get("product_owner", {}), DEFAULT_PRODUCT_OWNER_PROMPT, 0.2, 2000),
-        developer=_agent(agents.get("developer", {}), DEFAULT_DEVELOPER_PROMPT, 0.1, 8000),
+        product_owner=_agent(_table(agents, "product_owner"), DEFAULT_PRODUCT_OWNER_PROMPT, 0.2, 2000),
+        developer=_agent(developer_table, DEFAULT_DEVELOPER_PROMPT, 0.1, 8000, answer_key="max_answer_tokens"),
         limits=limits,
         domain=domain,
+        developer_budgets=_developer_budgets(developer_table),
+        checks=_checks(developer_table),
+        prices=_prices(_table(agents, "prices")),
+        publish=_publish(_table(agents, "publish")),
+    )
+
+
+def _table(document: dict[str, Any], key: str, where: str = "config/agents.toml") -> dict[str, Any]:
+    value = document.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"`{where}`: [{key}] must be a table")
+    return value
+
+
+def _number(table: dict[str, Any], key: str, default: float, kind: type, where: str) -> Any:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"`config/agents.toml`: {where}.{key} must be a number, got {value!r}")
+    if value <= 0:
+        raise ConfigError(f"`config/agents.toml`: {where}.{key} must be greater than 0, got {value!r}")
+    if kind is int and value != int(value):
+        raise ConfigError(f"`config/agents.toml`: {where}.{key} must be a whole number, got {value!r}")
+    return kind(value)
+
+
+def _developer_budgets(table: dict[str, Any]) -> DeveloperBudgets:
+    defaults = DeveloperBudgets()
+    values = {}
+    for name, default in defaults.__dict__.items():
+        values[name] = _number(table, name, default, type(default), "[developer]")
+    return DeveloperBudgets(**values)
+
+
+def _checks(table: dict[str, Any]) -> tuple[CheckCommand, ...]:
+    if "checks" not in table:
+        return DEFAULT_CHECKS
+    entries = table["checks"]
+    if not isinstance(entries, list):
+        raise ConfigError("`config/agents.toml`: [[developer.checks]] must be an array of tables")
+    checks = []
+    for position, entry in enumerate(entries, start=1):
+        where = f"[[developer.checks]] #{position}"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"`config/agents.toml`: {where} must be a table with name and command")
+        name, command = entry.get("name"), entry.get("command")
+        if not isinstance(name, str) or not name.strip() or not isinstance(command, str) or not command.strip():
+            raise ConfigError(f"`config/agents.toml`: {where} needs a non-empty `name` and `command`")
+        files = entry.get("files", "none")
+        if files not in CHECK_FILE_MODES:
+            raise ConfigError(f"`config/agents.toml`: {where}.files must be one of {', '.join(CHECK_FILE_MODES)}")
+        timeout = _number(entry, "timeout_s", CheckCommand.timeout_s, float, where)
+        checks.append(CheckCommand(name.strip(), command.strip(), files, timeout))
+    return tuple(checks)
+
+
+def _prices(table: dict[str, Any]) -> dict[str, ModelPrice]:
+    prices = {}
+    for prefix, entry in table.items():
+        where = f'[prices."{prefix}"]'
+        if not isinstance(entry, dict):
+            raise ConfigError(f"`config/agents.toml`: {where} must be a table with input and output")
+        cached = entry.get("cached_input")
+        prices[prefix] = ModelPrice(
+            input=_number(entry, "input", 0, float, where) if "input" in entry else _missing(where, "input"),
+            output=_number(entry, "output", 0, float, where) if "output" in entry else _missing(where, "output"),
+            cached_input=None if cached is None else _number(entry, "cached_input", 0, float, where),
+        )
+    return prices
+
+
+def _missing(where: str, key: str) -> Any:
+    raise ConfigError(f"`config/agents.toml`: {where} needs `{key}` (USD per million tokens)")
+
+
+def _publish(table: dict[str, Any]) -> PublishSettings:
+    allow = table.get("allow_workflow_changes", False)
+    if not isinstance(allow, bool):
+        raise ConfigError("`config/agents.toml`: [publish].allow_workflow_changes must be true or false")
+    protected = table.get("protected_paths", list(PublishSettings.protected_paths))
+    if not isinstance(protected, list) or not all(isinstance(item, str) and item.strip("/") for item in protected):
+        raise ConfigError(
+            '`config/agents.toml`: [publish].protected_paths must be a list of repository paths, e.g. [".osorganic.toml"]'
+        )
+    return PublishSettings(
+        protected_paths=tuple(protected),
+        allow_workflow_changes=allow,
+        max_patch_bytes=_number(table, "max_patch_bytes", PublishSettings.max_patch_bytes, int, "[publish]"),
+        max_files=_number(table, "max_files", PublishSettings.max_files, int, "[publish]"),
     )

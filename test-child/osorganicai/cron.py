@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -10,6 +11,8 @@ from starlette.concurrency import run_in_threadpool
 
 from .service import Service
 from .settings import MissingSettingError
+
+log = logging.getLogger("osorganicai.cron")
 
 
 def sweep_report(service: Service) -> tuple[int, dict[str, object]]:
@@ -21,12 +24,14 @@ def sweep_report(service: Service) -> tuple[int, dict[str, object]]:
         return 500, {"error": "missing setting GITHUB_TOKEN (or GitHub App credentials)"}
     try:
         report = sweep(service.store(), github, limit=10)
-    except StoreError:
-        return 503, {"error": "database unavailable"}
+    except StoreError as error:
+        log.error("sweep: %s", error)
+        return 503, {"error": "database unavailable: the next sweep retries"}
     return 200, {
         "dispatched": [str(job) for job in report.dispatched],
         "failed_dispatch": [str(job) for job in report.failed_dispatch],
         "abandoned": [str(job) for job in report.abandoned],
+        "timed_out": [str(job) for job in report.timed_out],
     }
 
 

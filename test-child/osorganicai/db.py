@@ -4,28 +4,63 @@ In production `DATABASE_URL` points at Supabase's transaction pooler (port 6543)
 keep prepared statements across transactions, so every connection is opened with
 `prepare_threshold=None`. A serverless function keeps a pool of at most two connections.
 The schema is `supabase/migrations/`; this module is its only writer.
+
+Every call is bounded, so the webhook answers within GitHub's 10 s even when the database is
+down or a table is locked: connecting waits at most `connect_timeout` seconds, waiting for a pooled
+connection at most `pool_timeout` seconds, and each transaction starts with `SET LOCAL`
+`statement_timeout` and `lock_timeout` (transaction-scoped, so they work through a transaction
+pooler, which forwards no startup options and shares server sessions between clients).
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool, PoolTimeout
 
-CONNECT_TIMEOUT_SECONDS = 5
-JOB_KINDS = ("product_owner", "developer")
+CONNECT_TIMEOUT_SECONDS = 3
+POOL_TIMEOUT_SECONDS = 3.0
+STATEMENT_TIMEOUT_MS = 3000
+LOCK_TIMEOUT_MS = 2000
+
+# A job is `running` from the agent's start until it finishes. A workflow run that GitHub cancels or
+# times out never reports back, so the sweeper fails a job still running this long after its start:
+# the longest path through the kind's workflow (the `timeout-minutes` of its jobs, in
+# .github/workflows/) plus a margin. `fix` and `revise` run in the Developer workflow. Kinds not
+# listed get DEFAULT_RUNNING_TIMEOUT_MINUTES; `Store.sweep` takes the table as an argument.
+DEVELOPER_WORKFLOW_MINUTES = 10 + 30 + 10  # developer-agent.yml: claim, develop, publish
+RUNNING_TIMEOUT_MINUTES = {
+    "product_owner": 15,  # product-owner-agent.yml
+    "developer": DEVELOPER_WORKFLOW_MINUTES,
+    "fix": DEVELOPER_WORKFLOW_MINUTES,
+    "revise": DEVELOPER_WORKFLOW_MINUTES,
+    "lifecycle": 10,  # lifecycle-agent.yml
+}
+DEFAULT_RUNNING_TIMEOUT_MINUTES = 60
+RUNNING_TIMEOUT_MARGIN_MINUTES = 5
+# Statuses after which a job never runs or is dispatched again.
+FINAL_STATUSES = ("succeeded", "failed", "cancelled", "abandoned")
 
 
 class StoreError(RuntimeError):
     """The database could not be reached or refused an operation."""
+
+
+class StoreBusyError(StoreError):
+    """The database is reachable but did not answer in time: a lock, a statement timeout, no free connection."""
+
+
+class StoreDataError(StoreError):
+    """The database refused a value (a malformed payload, a value out of range): retrying will not help."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +108,8 @@ class Message:
 class SweepReport:
     dispatched: list[uuid.UUID]
     failed_dispatch: list[uuid.UUID]
-    abandoned: list[uuid.UUID]
+    abandoned: list[uuid.UUID]  # given up after too many failed dispatches (status `failed`)
+    timed_out: list[uuid.UUID] = field(default_factory=list)  # running past their workflow's timeout
 
 
 def _payload_text(raw: bytes | str) -> str:
@@ -97,22 +133,33 @@ def _strip_nul(value: Any) -> Any:
 class Store:
     """Typed operations on the runtime's tables over a small psycopg connection pool."""
 
-    def __init__(self, conninfo: str, *, max_connections: int = 2) -> None:
+    def __init__(
+        self,
+        conninfo: str,
+        *,
+        max_connections: int = 2,
+        connect_timeout: int = CONNECT_TIMEOUT_SECONDS,
+        pool_timeout: float = POOL_TIMEOUT_SECONDS,
+        statement_timeout_ms: int = STATEMENT_TIMEOUT_MS,
+        lock_timeout_ms: int = LOCK_TIMEOUT_MS,
+    ) -> None:
         self._conninfo = conninfo
         self._max_connections = max_connections
+        self._connect_timeout = max(1, int(connect_timeout))  # libpq counts whole seconds
+        self._pool_timeout = pool_timeout
+        self._statement_timeout_ms = int(statement_timeout_ms)
+        self._lock_timeout_ms = int(lock_timeout_ms)
         self._pool: Any = None
 
     def _get_pool(self) -> Any:
         if self._pool is None:
-            from psycopg_pool import ConnectionPool
-
             self._pool = ConnectionPool(
                 self._conninfo,
                 min_size=1,
                 max_size=self._max_connections,
-                kwargs={"prepare_threshold": None, "connect_timeout": CONNECT_TIMEOUT_SECONDS},
+                kwargs={"prepare_threshold": None, "connect_timeout": self._connect_timeout},
                 check=ConnectionPool.check_connection,
-                timeout=CONNECT_TIMEOUT_SECONDS * 2,
+                timeout=self._pool_timeout,
                 open=True,
                 name="osorganicai",
             )
@@ -125,14 +172,27 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[psycopg.Cursor[dict[str, Any]]]:
-        """A cursor inside one transaction: committed on success, rolled back on error."""
+        """A cursor inside one transaction: committed on success, rolled back on error.
+
+        The transaction's statements run under the store's statement and lock timeouts. Errors
+        become StoreBusyError (timeouts), StoreDataError (a refused value) or StoreError.
+        """
         try:
             with self._get_pool().connection() as connection, connection.cursor(row_factory=dict_row) as cursor:
+                cursor.execute(
+                    "select pg_catalog.set_config('statement_timeout', %s, true),"
+                    " pg_catalog.set_config('lock_timeout', %s, true)",
+                    (f"{self._statement_timeout_ms}ms", f"{self._lock_timeout_ms}ms"),
+                )
                 yield cursor
+        except (PoolTimeout, TimeoutError) as error:
+            raise StoreBusyError(f"database unreachable or busy: {error}") from error
+        except (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled) as error:
+            raise StoreBusyError(f"database busy: {error.__class__.__name__}: {error}".strip()) from error
+        except psycopg.DataError as error:
+            raise StoreDataError(f"database refused a value: {error.__class__.__name__}: {error}".strip()) from error
         except psycopg.Error as error:
             raise StoreError(f"database error: {error.__class__.__name__}: {error}".strip()) from error
-        except TimeoutError as error:  # psycopg_pool.PoolTimeout derives from it
-            raise StoreError(f"database unreachable: {error}") from error
 
     def ping(self) -> bool:
         with self.transaction() as cursor:
@@ -167,8 +227,15 @@ class Store:
                 returning id
                 """,
                 (
-                    delivery_id, event, action, repository, issue_number, sender_login,
-                    _payload_text(payload), outcome, outcome_detail,
+                    delivery_id,
+                    event,
+                    action,
+                    repository,
+                    issue_number,
+                    sender_login,
+                    _payload_text(payload),
+                    outcome,
+                    outcome_detail,
                 ),
             )
             row = cursor.fetchone()
@@ -244,15 +311,43 @@ class Store:
         return Job.from_row(row) if row else None
 
     def finish_job(self, job_id: uuid.UUID, *, succeeded: bool, error: str | None = None) -> None:
+        """Record a job's outcome. A job already cancelled or abandoned keeps that status."""
         with self.transaction() as cursor:
             cursor.execute(
                 """
                 update public.jobs
                 set status = %s, finished_at = pg_catalog.now(), last_error = %s
-                where id = %s
+                where id = %s and status not in ('cancelled', 'abandoned')
                 """,
                 ("succeeded" if succeeded else "failed", (error or None) and error[:2000], job_id),
             )
+
+    def cancel_job(self, job_id: uuid.UUID, reason: str) -> bool:
+        """Stop a job that has not finished: it is never dispatched again. False when it already finished."""
+        with self.transaction() as cursor:
+            cursor.execute(
+                """
+                update public.jobs set status = 'cancelled', finished_at = pg_catalog.now(), last_error = %s
+                where id = %s and status not in ('succeeded', 'failed', 'cancelled', 'abandoned')
+                returning id
+                """,
+                (reason[:2000], job_id),
+            )
+            return cursor.fetchone() is not None
+
+    def abandon_jobs(self, repository: str, issue_number: int, reason: str) -> list[uuid.UUID]:
+        """Abandon every unfinished job of an issue (its conversation ended): none is dispatched again."""
+        with self.transaction() as cursor:
+            cursor.execute(
+                """
+                update public.jobs set status = 'abandoned', finished_at = pg_catalog.now(), last_error = %s
+                where repository = %s and issue_number = %s
+                  and status not in ('succeeded', 'failed', 'cancelled', 'abandoned')
+                returning id
+                """,
+                (reason[:2000], repository, issue_number),
+            )
+            return [row["id"] for row in cursor.fetchall()]
 
     def sweep(
         self,
@@ -261,12 +356,15 @@ class Store:
         limit: int = 20,
         max_attempts: int = 8,
         redispatch_after_minutes: int = 30,
+        running_timeout_minutes: Mapping[str, int] | None = None,
     ) -> SweepReport:
-        """Dispatch pending jobs, and jobs dispatched long ago that never started.
+        """Fail jobs stuck in `running`, then dispatch pending jobs and jobs dispatched long ago that never started.
 
-        Rows are locked with FOR UPDATE SKIP LOCKED, so two sweepers running at once never
-        dispatch the same job. `dispatch` raises to report a failed hand-off.
+        Only `pending` and `dispatched` jobs are ever dispatched: succeeded, failed, cancelled and
+        abandoned jobs never are. Rows are locked with FOR UPDATE SKIP LOCKED, so two sweepers
+        running at once never take the same job. `dispatch` raises to report a failed hand-off.
         """
+        timed_out = self._fail_stuck_jobs(running_timeout_minutes or RUNNING_TIMEOUT_MINUTES, limit)
         dispatched: list[uuid.UUID] = []
         failed: list[uuid.UUID] = []
         abandoned: list[uuid.UUID] = []
@@ -314,7 +412,44 @@ class Store:
                         (job.id,),
                     )
                     dispatched.append(job.id)
-        return SweepReport(dispatched=dispatched, failed_dispatch=failed, abandoned=abandoned)
+        return SweepReport(dispatched=dispatched, failed_dispatch=failed, abandoned=abandoned, timed_out=timed_out)
+
+    def _fail_stuck_jobs(self, timeout_minutes: Mapping[str, int], limit: int) -> list[uuid.UUID]:
+        """Mark jobs running past their workflow's timeout (plus a margin) as failed, saying why."""
+        with self.transaction() as cursor:
+            cursor.execute(
+                """
+                with stuck as (
+                  select id, kind, coalesce(started_at, dispatched_at, created_at) as since,
+                         coalesce((%(timeouts)s::jsonb ->> kind)::integer, %(default)s) as timeout_minutes
+                  from public.jobs
+                  where status = 'running'
+                    and coalesce(started_at, dispatched_at, created_at)
+                        < pg_catalog.now() - pg_catalog.make_interval(
+                            mins => coalesce((%(timeouts)s::jsonb ->> kind)::integer, %(default)s) + %(margin)s)
+                  order by since
+                  limit %(limit)s
+                  for update skip locked
+                )
+                update public.jobs as job
+                set status = 'failed', finished_at = pg_catalog.now(),
+                    last_error = pg_catalog.format(
+                      'still running %%s minutes after it started, past the %%s workflow''s timeout of %%s minutes: '
+                      'the run was cancelled or timed out without reporting back',
+                      pg_catalog.floor(extract(epoch from pg_catalog.now() - stuck.since) / 60)::bigint,
+                      stuck.kind, stuck.timeout_minutes)
+                from stuck
+                where job.id = stuck.id
+                returning job.id
+                """,
+                {
+                    "timeouts": json.dumps(dict(timeout_minutes)),
+                    "default": DEFAULT_RUNNING_TIMEOUT_MINUTES,
+                    "margin": RUNNING_TIMEOUT_MARGIN_MINUTES,
+                    "limit": limit,
+                },
+            )
+            return [row["id"] for row in cursor.fetchall()]
 
     # -- conversations --------------------------------------------------------------------
     def add_message(
@@ -391,21 +526,55 @@ class Store:
         input_tokens: int = 0,
         output_tokens: int = 0,
         cost_usd: float = 0.0,
+        proposal_status: str | None = None,
+        base_commit: str | None = None,
+        checks: list[dict[str, Any]] | None = None,
+        check_rounds: int = 0,
+        steps: int = 0,
+        minutes: float = 0.0,
+        budget_exhausted: str | None = None,
+        budget_remaining: str | None = None,
+        detail: str | None = None,
     ) -> int:
+        """One Developer run's outcome. Publishing a proposal also records the proposal's status, its
+        base commit, the checks and the budgets used (steps, minutes, which budget ran out)."""
         with self.transaction() as cursor:
             cursor.execute(
                 """
                 insert into public.code_generations
                   (job_id, repository, issue_number, status, branch, commit_sha, pull_request_number,
                    pull_request_url, files, rejection_reasons, provider, model, input_tokens,
-                   output_tokens, cost_usd)
-                values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                   output_tokens, cost_usd, proposal_status, base_commit, checks, check_rounds, steps,
+                   minutes, budget_exhausted, budget_remaining, detail)
+                values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
+                        %s, %s, %s, %s, %s, %s, %s, %s, %s)
                 returning id
                 """,
                 (
-                    job_id, repository, issue_number, status, branch, commit_sha, pull_request_number,
-                    pull_request_url, Jsonb(files or []), Jsonb(rejection_reasons or []), provider, model,
-                    input_tokens, output_tokens, cost_usd,
+                    job_id,
+                    repository,
+                    issue_number,
+                    status,
+                    branch,
+                    commit_sha,
+                    pull_request_number,
+                    pull_request_url,
+                    Jsonb(files or []),
+                    Jsonb(rejection_reasons or []),
+                    provider,
+                    model,
+                    input_tokens,
+                    output_tokens,
+                    cost_usd,
+                    proposal_status,
+                    base_commit,
+                    Jsonb(_strip_nul(checks or [])),
+                    check_rounds,
+                    steps,
+                    minutes,
+                    budget_exhausted,
+                    budget_remaining and _strip_nul(budget_remaining)[:5000],
+                    detail and _strip_nul(detail)[:5000],
                 ),
             )
             row = cursor.fetchone()

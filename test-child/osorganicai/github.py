@@ -7,6 +7,7 @@ installation token is minted on demand and cached until shortly before it expire
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,14 +21,18 @@ from .settings import MissingSettingError, Settings
 API_VERSION = "2022-11-28"
 USER_AGENT = "osorganicai-runtime"
 WRITE_PERMISSIONS = frozenset({"admin", "maintain", "write", "triage"})
+MARK_READY_MUTATION = (
+    "mutation($id: ID!) { markPullRequestReadyForReview(input: {pullRequestId: $id}) { pullRequest { number isDraft } } }"
+)
 
 
 class GitHubError(RuntimeError):
-    """GitHub answered with an error status."""
+    """GitHub answered with an error status; `message` is GitHub's own (with its `errors[].message`)."""
 
     def __init__(self, status: int, method: str, path: str, message: str) -> None:
         self.status = status
         self.path = path
+        self.message = message
         super().__init__(f"GitHub {method} {path} failed with {status}: {message}")
 
 
@@ -112,6 +117,23 @@ class PullRequest:
     url: str
 
 
+@dataclass(frozen=True)
+class TreeEntry:
+    """One entry of a git tree as the Git data API shows it."""
+
+    path: str
+    mode: str  # 100644, 100755, 120000 (symlink), 160000 (submodule), 040000 (tree)
+    type: str  # blob, tree or commit
+    sha: str
+
+
+@dataclass(frozen=True)
+class IssueComment:
+    id: int
+    body: str
+    author_login: str | None
+
+
 class GitHubClient:
     def __init__(
         self,
@@ -175,7 +197,14 @@ class GitHubClient:
         headers: dict[str, str] | None = None,
         authorization: str | None = None,
         allow: tuple[int, ...] = (),
+        landed: Callable[[], httpx.Response | None] | None = None,
     ) -> httpx.Response:
+        """One call, retried on network errors, 5xx and rate limits.
+
+        A POST is not idempotent: after a network error or a 5xx it is retried only when `landed` is
+        given and finds that the first attempt did not land (`landed` returns None); when it finds the
+        result, that is the answer. Without `landed`, a POST is not retried after such a failure.
+        """
         attempt = 0
         while True:
             attempt += 1
@@ -184,8 +213,10 @@ class GitHubClient:
             try:
                 response = self._http.request(method, path, json=json, params=params, headers=request_headers)
             except httpx.TransportError as error:
-                if attempt >= self._max_attempts:
+                if attempt >= self._max_attempts or (method == "POST" and landed is None):
                     raise GitHubUnavailableError(f"GitHub {method} {path}: {error.__class__.__name__}: {error}") from error
+                if method == "POST" and landed is not None and (found := landed()) is not None:
+                    return found
                 self._sleep(min(2.0**attempt, 8.0))
                 continue
             if response.is_success or response.status_code in allow:
@@ -196,11 +227,16 @@ class GitHubClient:
                     raise GitHubRateLimitError(method, path, wait)
                 self._sleep(wait)
                 continue
-            if response.status_code >= 500 and attempt < self._max_attempts:
+            retryable = method != "POST" or landed is not None
+            if response.status_code >= 500 and attempt < self._max_attempts and retryable:
+                if method == "POST" and landed is not None and (found := landed()) is not None:
+                    return found
                 self._sleep(min(2.0**attempt, 8.0))
                 continue
             if response.status_code >= 500:
-                raise GitHubUnavailableError(f"GitHub {method} {path} failed with {response.status_code}")
+                raise GitHubUnavailableError(
+                    f"GitHub {method} {path} failed with {response.status_code}: {_error_message(response)}"
+                )
             raise GitHubError(response.status_code, method, path, _error_message(response))
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -214,32 +250,38 @@ class GitHubClient:
     def list_comments(self, repository: str, number: int, max_pages: int = 5) -> list[dict[str, Any]]:
         comments: list[dict[str, Any]] = []
         for page in range(1, max_pages + 1):
-            batch = self._json(
-                "GET", f"/repos/{repository}/issues/{number}/comments", params={"per_page": 100, "page": page}
-            )
+            batch = self._json("GET", f"/repos/{repository}/issues/{number}/comments", params={"per_page": 100, "page": page})
             comments.extend(batch)
             if len(batch) < 100:
                 break
         return comments
 
     def create_comment(self, repository: str, number: int, body: str) -> dict[str, Any]:
-        return self._json("POST", f"/repos/{repository}/issues/{number}/comments", json={"body": body})
+        """A new comment; after a failed attempt it is re-sent only if the comments do not hold it yet."""
+        path = f"/repos/{repository}/issues/{number}/comments"
+
+        def landed() -> httpx.Response | None:
+            for comment in reversed(self.list_comments(repository, number)):
+                if comment.get("body") == body:
+                    return httpx.Response(201, json=comment)
+            return None
+
+        return self.raw_request("POST", path, json={"body": body}, landed=landed).json()
+
+    def close_issue(self, repository: str, number: int, reason: str = "completed") -> None:
+        self._json("PATCH", f"/repos/{repository}/issues/{number}", json={"state": "closed", "state_reason": reason})
 
     def add_labels(self, repository: str, number: int, labels: list[str]) -> None:
         self._json("POST", f"/repos/{repository}/issues/{number}/labels", json={"labels": labels})
 
     def remove_label(self, repository: str, number: int, label: str) -> bool:
         """Remove a label; False when the issue did not carry it."""
-        response = self.raw_request(
-            "DELETE", f"/repos/{repository}/issues/{number}/labels/{quote(label, safe='')}", allow=(404,)
-        )
+        response = self.raw_request("DELETE", f"/repos/{repository}/issues/{number}/labels/{quote(label, safe='')}", allow=(404,))
         return response.status_code != 404
 
     def collaborator_permission(self, repository: str, login: str) -> str | None:
         """The user's permission (admin, maintain, write, triage, read), None if not a collaborator."""
-        response = self.raw_request(
-            "GET", f"/repos/{repository}/collaborators/{quote(login, safe='')}/permission", allow=(404,)
-        )
+        response = self.raw_request("GET", f"/repos/{repository}/collaborators/{quote(login, safe='')}/permission", allow=(404,))
         if response.status_code == 404:
             return None
         data = response.json()
@@ -257,19 +299,42 @@ class GitHubClient:
         return self._json("GET", f"/repos/{repository}")
 
     def branch_sha(self, repository: str, branch: str) -> str | None:
-        response = self.raw_request(
-            "GET", f"/repos/{repository}/git/ref/heads/{quote(branch, safe='/')}", allow=(404,)
-        )
+        response = self.raw_request("GET", f"/repos/{repository}/git/ref/heads/{quote(branch, safe='/')}", allow=(404,))
         if response.status_code == 404:
             return None
         return response.json()["object"]["sha"]
 
     def create_branch(self, repository: str, branch: str, sha: str) -> None:
-        self._json("POST", f"/repos/{repository}/git/refs", json={"ref": f"refs/heads/{branch}", "sha": sha})
+        def landed() -> httpx.Response | None:
+            if self.branch_sha(repository, branch) == sha:
+                return httpx.Response(201, json={"ref": f"refs/heads/{branch}"})
+            return None
+
+        self.raw_request("POST", f"/repos/{repository}/git/refs", json={"ref": f"refs/heads/{branch}", "sha": sha}, landed=landed)
+
+    def delete_branch(self, repository: str, branch: str) -> bool:
+        """Delete a branch; False when it was already gone."""
+        response = self.raw_request("DELETE", f"/repos/{repository}/git/refs/heads/{quote(branch, safe='/')}", allow=(404, 422))
+        return response.status_code == 204
 
     def tree(self, repository: str, sha: str) -> list[dict[str, Any]]:
-        data = self._json("GET", f"/repos/{repository}/git/trees/{sha}", params={"recursive": "1"})
-        return [entry for entry in data.get("tree", []) if entry.get("type") == "blob"]
+        """Every blob of a tree. A recursive listing GitHub truncated is completed folder by folder."""
+        entries, truncated = self.tree_entries(repository, sha, recursive=True)
+        if truncated:
+            entries = self._walk_tree(repository, sha, "")
+        blobs = [entry for entry in entries if entry.type == "blob"]
+        return [{"path": entry.path, "mode": entry.mode, "type": entry.type, "sha": entry.sha} for entry in blobs]
+
+    def _walk_tree(self, repository: str, sha: str, prefix: str) -> list[TreeEntry]:
+        found: list[TreeEntry] = []
+        entries, _ = self.tree_entries(repository, sha, recursive=False)
+        for entry in entries:
+            path = f"{prefix}{entry.path}"
+            if entry.type == "tree":
+                found.extend(self._walk_tree(repository, entry.sha, f"{path}/"))
+            else:
+                found.append(TreeEntry(path=path, mode=entry.mode, type=entry.type, sha=entry.sha))
+        return found
 
     def file_text(self, repository: str, path: str, ref: str) -> str | None:
         response = self.raw_request(
@@ -317,16 +382,12 @@ class GitHubClient:
 
     def find_open_pull(self, repository: str, head_branch: str) -> PullRequest | None:
         owner = repository.split("/", 1)[0]
-        pulls = self._json(
-            "GET", f"/repos/{repository}/pulls", params={"head": f"{owner}:{head_branch}", "state": "open"}
-        )
+        pulls = self._json("GET", f"/repos/{repository}/pulls", params={"head": f"{owner}:{head_branch}", "state": "open"})
         if pulls:
             return PullRequest(number=pulls[0]["number"], url=pulls[0]["html_url"])
         return None
 
-    def create_pull(
-        self, repository: str, *, head: str, base: str, title: str, body: str, draft: bool = True
-    ) -> PullRequest:
+    def create_pull(self, repository: str, *, head: str, base: str, title: str, body: str, draft: bool = True) -> PullRequest:
         data = self._json(
             "POST",
             f"/repos/{repository}/pulls",
@@ -334,12 +395,172 @@ class GitHubClient:
         )
         return PullRequest(number=data["number"], url=data["html_url"])
 
+    def get_pull(self, repository: str, number: int) -> dict[str, Any]:
+        return self._json("GET", f"/repos/{repository}/pulls/{number}")
+
+    def graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """POST /graphql; GitHub answers 200 with `errors` when the query fails: those raise."""
+        response = self.raw_request("POST", "/graphql", json={"query": query, "variables": variables})
+        data = response.json()
+        errors = data.get("errors") if isinstance(data, dict) else None
+        if errors:
+            messages = "; ".join(str(error.get("message") if isinstance(error, dict) else error) for error in errors)
+            raise GitHubError(response.status_code, "POST", "/graphql", messages[:600])
+        return data.get("data") or {}
+
+    def mark_ready_for_review(self, pull_node_id: str) -> bool:
+        """Take a draft pull request out of draft (REST cannot: GraphQL `markPullRequestReadyForReview`)."""
+        data = self.graphql(MARK_READY_MUTATION, {"id": pull_node_id})
+        pull = (data.get("markPullRequestReadyForReview") or {}).get("pullRequest") or {}
+        return pull.get("isDraft") is False
+
+    def request_reviewers(self, repository: str, number: int, reviewers: list[str]) -> None:
+        if reviewers:
+            self._json("POST", f"/repos/{repository}/pulls/{number}/requested_reviewers", json={"reviewers": reviewers})
+
+    def reviews(self, repository: str, number: int) -> list[dict[str, Any]]:
+        return self._json("GET", f"/repos/{repository}/pulls/{number}/reviews", params={"per_page": 100}) or []
+
+    def review_comments(self, repository: str, number: int) -> list[dict[str, Any]]:
+        return self._json("GET", f"/repos/{repository}/pulls/{number}/comments", params={"per_page": 100}) or []
+
+    def reply_to_review_comment(self, repository: str, number: int, comment_id: int, body: str) -> dict[str, Any]:
+        """A reply in the review thread of `comment_id` (a top-level review comment)."""
+
+        def landed() -> httpx.Response | None:
+            for comment in self.review_comments(repository, number):
+                if comment.get("in_reply_to_id") == comment_id and comment.get("body") == body:
+                    return httpx.Response(201, json=comment)
+            return None
+
+        path = f"/repos/{repository}/pulls/{number}/comments/{comment_id}/replies"
+        return self.raw_request("POST", path, json={"body": body}, landed=landed).json()
+
+    def check_runs(self, repository: str, ref: str) -> list[dict[str, Any]]:
+        data = self._json("GET", f"/repos/{repository}/commits/{quote(ref, safe='')}/check-runs", params={"per_page": 100})
+        return list((data or {}).get("check_runs") or [])
+
+    def check_run_annotations(self, repository: str, check_run_id: int) -> list[dict[str, Any]]:
+        return self._json("GET", f"/repos/{repository}/check-runs/{check_run_id}/annotations", params={"per_page": 50}) or []
+
+    def job_log_tail(self, repository: str, job_id: int, max_chars: int = 4000) -> str | None:
+        """The end of a GitHub Actions job's log (GitHub redirects to the log file), None when it has none."""
+        response = self.raw_request("GET", f"/repos/{repository}/actions/jobs/{job_id}/logs", allow=(302, 404, 410))
+        if response.status_code in (404, 410):
+            return None
+        if response.is_redirect:
+            location = response.headers.get("location", "")
+            with httpx.Client(timeout=15.0, follow_redirects=True) as plain:
+                response = plain.get(location)
+            if not response.is_success:
+                return None
+        return response.text[-max_chars:]
+
+    def update_pull(self, repository: str, number: int, *, title: str, body: str) -> PullRequest:
+        data = self._json("PATCH", f"/repos/{repository}/pulls/{number}", json={"title": title, "body": body})
+        return PullRequest(number=data["number"], url=data["html_url"])
+
+    # -- issue comments, edited in place -------------------------------------------------------
+    def issue_comments(self, repository: str, number: int, max_pages: int = 10) -> list[IssueComment]:
+        return [
+            IssueComment(
+                id=int(comment["id"]),
+                body=comment.get("body") or "",
+                author_login=(comment.get("user") or {}).get("login"),
+            )
+            for comment in self.list_comments(repository, number, max_pages=max_pages)
+        ]
+
+    def update_comment(self, repository: str, comment_id: int, body: str) -> dict[str, Any]:
+        return self._json("PATCH", f"/repos/{repository}/issues/comments/{comment_id}", json={"body": body})
+
+    # -- git data: refs, commits, trees, blobs ---------------------------------------------------
+    def matching_branches(self, repository: str, prefix: str) -> dict[str, str]:
+        """Branches whose name starts with `prefix`, mapped to their head sha."""
+        refs = self._json("GET", f"/repos/{repository}/git/matching-refs/heads/{quote(prefix, safe='/')}")
+        return {
+            ref["ref"].removeprefix("refs/heads/"): ref["object"]["sha"]
+            for ref in refs or []
+            if ref.get("ref", "").startswith("refs/heads/")
+        }
+
+    def update_branch(self, repository: str, branch: str, sha: str) -> None:
+        """Move `branch` to `sha`, only as a fast-forward (GitHub answers 422 otherwise)."""
+        self._json(
+            "PATCH",
+            f"/repos/{repository}/git/refs/heads/{quote(branch, safe='/')}",
+            json={"sha": sha, "force": False},
+        )
+
+    def get_commit(self, repository: str, sha: str) -> dict[str, Any]:
+        return self._json("GET", f"/repos/{repository}/git/commits/{sha}")
+
+    def commit_tree_sha(self, repository: str, sha: str) -> str:
+        return self.get_commit(repository, sha)["tree"]["sha"]
+
+    def compare_status(self, repository: str, base: str, head: str) -> str:
+        """How `head` relates to `base`: identical, ahead, behind or diverged."""
+        data = self._json("GET", f"/repos/{repository}/compare/{base}...{head}", params={"per_page": 1})
+        return str(data["status"])
+
+    def tree_entries(self, repository: str, tree_sha: str, *, recursive: bool = True) -> tuple[list[TreeEntry], bool]:
+        """The entries of a tree and whether GitHub truncated the list (too large for one answer)."""
+        params = {"recursive": "1"} if recursive else None
+        data = self._json("GET", f"/repos/{repository}/git/trees/{tree_sha}", params=params)
+        entries = [
+            TreeEntry(path=entry["path"], mode=entry["mode"], type=entry["type"], sha=entry["sha"])
+            for entry in data.get("tree", [])
+        ]
+        return entries, bool(data.get("truncated"))
+
+    def get_blob(self, repository: str, sha: str) -> bytes:
+        data = self._json("GET", f"/repos/{repository}/git/blobs/{sha}")
+        if data.get("encoding") == "base64":
+            return base64.b64decode(data.get("content") or "")
+        return (data.get("content") or "").encode("utf-8")
+
+    def create_blob(self, repository: str, content: bytes) -> str:
+        data = self._json(
+            "POST",
+            f"/repos/{repository}/git/blobs",
+            json={"content": base64.b64encode(content).decode("ascii"), "encoding": "base64"},
+        )
+        return data["sha"]
+
+    def create_tree(self, repository: str, base_tree: str | None, entries: list[dict[str, Any]]) -> str:
+        """A new tree: `base_tree` with `entries` ({path, mode, type, sha}; sha None deletes the path)."""
+        body: dict[str, Any] = {"tree": entries}
+        if base_tree is not None:
+            body["base_tree"] = base_tree
+        return self._json("POST", f"/repos/{repository}/git/trees", json=body)["sha"]
+
+    def create_commit(self, repository: str, *, message: str, tree: str, parents: list[str]) -> str:
+        data = self._json("POST", f"/repos/{repository}/git/commits", json={"message": message, "tree": tree, "parents": parents})
+        return data["sha"]
+
 
 def _error_message(response: httpx.Response) -> str:
+    """GitHub's `message`, followed by each `errors[].message` (or code and field) it gives."""
     try:
         data = response.json()
     except ValueError:
         return response.text[:200] or response.reason_phrase
-    if isinstance(data, dict):
-        return str(data.get("message") or data)[:300]
-    return str(data)[:300]
+    if not isinstance(data, dict):
+        return str(data)[:300]
+    message = str(data.get("message") or "").strip()
+    details = [_error_detail(item) for item in data.get("errors") or []]
+    details = [detail for detail in details if detail and detail != message]
+    if details:
+        message = f"{message}: {'; '.join(details)}" if message else "; ".join(details)
+    return (message or str(data))[:600]
+
+
+def _error_detail(item: Any) -> str:
+    if isinstance(item, str):
+        return item
+    if not isinstance(item, dict):
+        return ""
+    if item.get("message"):
+        return str(item["message"])
+    parts = [str(item[key]) for key in ("resource", "field", "code") if item.get(key)]
+    return " ".join(parts)

@@ -1,4 +1,9 @@
-"""`GET /api/health`: runtime version, database reachability, missing settings (names only)."""
+"""`GET /api/health`: runtime version, database reachability, missing and misconfigured settings (names only).
+
+`status` is `ok`; `degraded` when a setting is missing; `misconfigured` (503) when a setting makes
+the webhook refuse every event (`GITHUB_REPOSITORY` unset or malformed), named in `misconfigured`;
+503 also when the database is unreachable.
+"""
 
 from __future__ import annotations
 
@@ -31,12 +36,15 @@ def health_report(service: Service) -> tuple[int, dict[str, object]]:
     except (MissingSettingError, InvalidSettingError):
         provider = None
     missing = settings.missing()
-    healthy = database == "reachable"
+    misconfigured = settings.misconfigured()
+    healthy = database == "reachable" and not misconfigured
+    status = "misconfigured" if misconfigured else ("ok" if healthy and not missing else "degraded")
     body: dict[str, object] = {
-        "status": "ok" if healthy and not missing else "degraded",
+        "status": status,
         "version": __version__,
         "database": database,
         "missing_settings": missing,
+        "misconfigured": misconfigured,
         "llm_provider": provider,
     }
     return (200 if healthy else 503), body

@@ -1,26 +1,62 @@
-"""Job hand-off: one `repository_dispatch` call per job, and the sweeper that retries.
+"""The job-kind registry and the job hand-off: one `repository_dispatch` call per job, and the sweeper.
 
-The webhook writes the job row first, then dispatches; when GitHub is down or no token is
-set, the job stays `pending` and `python -m osorganicai sweep` (a scheduled workflow, or the
-Vercel cron) dispatches it later.
+`JOB_KINDS` is the one table from a job kind to the workflow that runs it (its `repository_dispatch`
+event type) and to what the job does; routing, the webhook, the sweeper and the CLI read it. The
+webhook writes the job row first, then dispatches; when GitHub is down or no token is set, the job
+stays `pending` and `python -m osorganicai sweep` (a scheduled workflow, or the Vercel cron)
+dispatches it later.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from .db import Job, Store, SweepReport
 from .github import GitHubClient
 
-EVENT_TYPES = {"product_owner": "agent-product-owner", "developer": "agent-developer"}
+
+@dataclass(frozen=True)
+class JobKind:
+    name: str  # the `jobs.kind` value
+    event_type: str  # the `repository_dispatch` event type of the workflow that runs it
+    agent: str  # who acts: product_owner, developer or lifecycle
+    summary: str
+
+
+PRODUCT_OWNER = "product_owner"
+DEVELOPER = "developer"
+FIX = "fix"
+REVISE = "revise"
+LIFECYCLE = "lifecycle"
+
+JOB_KINDS: dict[str, JobKind] = {
+    kind.name: kind
+    for kind in (
+        JobKind(PRODUCT_OWNER, "agent-product-owner", "product_owner", "refine an issue: ask questions or mark it ready-for-dev"),
+        JobKind(DEVELOPER, "agent-developer", "developer", "implement a ready-for-dev issue as a draft pull request"),
+        JobKind(FIX, "agent-developer", "developer", "fix the runtime's pull request after its checks failed"),
+        JobKind(REVISE, "agent-developer", "developer", "revise the runtime's pull request after a review"),
+        JobKind(LIFECYCLE, "agent-lifecycle", "lifecycle", "act on the runtime's pull request: checks, reviews, merge, deploys"),
+    )
+}
+DEVELOPER_MODES = (DEVELOPER, FIX, REVISE)  # the kinds the Developer workflow runs, as `developer --mode`
+
+
+def job_kind(name: str) -> JobKind:
+    try:
+        return JOB_KINDS[name]
+    except KeyError:
+        raise ValueError(f"unknown job kind {name!r}: expected one of {', '.join(JOB_KINDS)}") from None
 
 
 def dispatch_payload(job_id: uuid.UUID, issue_number: int) -> dict[str, object]:
+    """What the workflow receives; it reads the job's kind from the job row when it claims it."""
     return {"job_id": str(job_id), "issue": issue_number}
 
 
 def dispatch(github: GitHubClient, *, kind: str, repository: str, job_id: uuid.UUID, issue_number: int) -> None:
-    github.dispatch(repository, EVENT_TYPES[kind], dispatch_payload(job_id, issue_number))
+    github.dispatch(repository, job_kind(kind).event_type, dispatch_payload(job_id, issue_number))
 
 
 def dispatch_job(github: GitHubClient, job: Job) -> None:

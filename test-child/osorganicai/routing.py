@@ -1,21 +1,42 @@
-"""Which agent, if any, a webhook delivery starts. Pure: no I/O, easy to test.
+"""Which job, if any, a webhook delivery starts. Pure: no I/O, easy to test.
 
 issues.opened / issues.edited / issue_comment.created -> Product Owner;
-issues.labeled with `ready-for-dev` -> Developer; everything else is acknowledged and ignored.
+issues.labeled with `ready-for-dev` -> Developer;
+the runtime's own pull request (its `feature/issue-N-*` branch) -> a `lifecycle` job:
+check_suite / check_run / workflow_run completed, pull_request_review submitted,
+pull_request_review_comment created, issue_comment created on the pull request, pull_request
+closed, deployment_status created. The lifecycle job reads the stored delivery, checks the pull
+request's hidden marker and the people involved, and acts (`osorganicai/lifecycle/`).
+Everything else is acknowledged and ignored. The job kinds are `jobs.JOB_KINDS`.
 Only people with write or triage access may start an agent: their `author_association` says
 so (OWNER, MEMBER, COLLABORATOR), or else the caller looks up their permission.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from .labels import LABEL_READY_FOR_DEV, same_login
+from .labels import LABEL_READY_FOR_DEV, RUNTIME_MARKER, same_login
 
 TRUSTED_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
-PRODUCT_OWNER = "product_owner"
+PRODUCT_OWNER = "product_owner"  # the names of jobs.JOB_KINDS (kept here so routing imports nothing heavy)
 DEVELOPER = "developer"
+LIFECYCLE = "lifecycle"
+ISSUE_BRANCH = re.compile(r"^feature/issue-([1-9][0-9]{0,9})-")
+CHECK_EVENTS = {"check_suite": "check_suite", "check_run": "check_run", "workflow_run": "workflow_run"}
+LIFECYCLE_KEYS = frozenset(
+    {
+        "check_suite.completed",
+        "check_run.completed",
+        "workflow_run.completed",
+        "pull_request_review.submitted",
+        "pull_request_review_comment.created",
+        "pull_request.closed",
+        "deployment_status.created",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -46,20 +67,63 @@ def summarise(payload: dict[str, Any]) -> tuple[str | None, str | None, int | No
     )
 
 
-def decide(
-    event: str, payload: dict[str, Any], *, bot_login: str | None, configured_repository: str | None
-) -> Decision:
+def issue_of_branch(branch: Any) -> int | None:
+    """N for the runtime's branch `feature/issue-N-*`, else None."""
+    match = ISSUE_BRANCH.match(branch) if isinstance(branch, str) else None
+    return int(match.group(1)) if match else None
+
+
+def lifecycle_branch(event: str, payload: dict[str, Any]) -> Any:
+    """The branch a pull-request-lifecycle event is about, as its payload names it."""
+    if event in CHECK_EVENTS:
+        subject = _dict(payload.get(CHECK_EVENTS[event]))
+        branch = subject.get("head_branch") or _dict(subject.get("check_suite")).get("head_branch")
+        if issue_of_branch(branch) is None:  # a fork's or a detached run: its pull requests name the branch
+            heads = [_dict(_dict(pull).get("head")).get("ref") for pull in subject.get("pull_requests") or []]
+            branch = next((head for head in heads if issue_of_branch(head)), branch)
+        return branch
+    if event == "deployment_status":
+        return _dict(payload.get("deployment")).get("ref")
+    return _dict(_dict(payload.get("pull_request")).get("head")).get("ref")
+
+
+def decide_lifecycle(key: str, event: str, payload: dict[str, Any], repository: str) -> Decision:
+    """A `lifecycle` job for the runtime's pull request, found by its branch (the job checks its marker)."""
+    final_states = {"success", "failure", "error"}
+    if event == "deployment_status" and _dict(payload.get("deployment_status")).get("state") not in final_states:
+        return Decision(None, "deployment_status is not final")
+    if event in CHECK_EVENTS and _dict(payload.get(CHECK_EVENTS[event])).get("status") not in (None, "completed"):
+        return Decision(None, f"{event} is not completed")
+    issue = issue_of_branch(lifecycle_branch(event, payload))
+    if issue is None:
+        return Decision(None, f"{key} is not about a feature/issue-N branch of the runtime")
+    comment = _dict(payload.get("comment")) or _dict(payload.get("review"))
+    if RUNTIME_MARKER in str(comment.get("body") or ""):
+        return Decision(None, "the runtime's own comment (it carries the runtime's marker)")
+    return Decision(LIFECYCLE, f"{key} on the runtime's branch for issue #{issue}", repository, issue)
+
+
+def decide(event: str, payload: dict[str, Any], *, bot_login: str | None, configured_repository: str | None) -> Decision:
     action, repository, number, sender_login = summarise(payload)
     key = f"{event}.{action}" if action else event
-    if key not in {"issues.opened", "issues.edited", "issue_comment.created", "issues.labeled"}:
+    if key not in {"issues.opened", "issues.edited", "issue_comment.created", "issues.labeled"} | LIFECYCLE_KEYS:
         return Decision(None, f"{key} is not routed")
+    if repository is not None and configured_repository and repository.lower() != configured_repository.lower():
+        return Decision(None, f"repository {repository} is not GITHUB_REPOSITORY")
+    if key in LIFECYCLE_KEYS:
+        if repository is None:
+            return Decision(None, f"{key} without a repository")
+        return decide_lifecycle(key, event, payload, repository)
     if repository is None or number is None:
         return Decision(None, f"{key} without a repository or an issue number")
-    if configured_repository and repository.lower() != configured_repository.lower():
-        return Decision(None, f"repository {repository} is not GITHUB_REPOSITORY")
     issue = _dict(payload.get("issue"))
     if "pull_request" in issue:
-        return Decision(None, "the issue is a pull request")
+        if key != "issue_comment.created":
+            return Decision(None, "the issue is a pull request")
+        if RUNTIME_MARKER in str(_dict(payload.get("comment")).get("body") or ""):
+            return Decision(None, "the runtime's own comment (it carries the runtime's marker)")
+        # The payload does not name the pull request's branch: the job reads the pull request.
+        return Decision(LIFECYCLE, f"{key} on pull request #{number}", repository, number)
     if issue.get("state") == "closed":
         return Decision(None, "the issue is closed")
 
@@ -69,14 +133,14 @@ def decide(
         # GitHub lets only triage-or-higher collaborators (and the runtime's own bot) label issues.
         return Decision(DEVELOPER, f"labelled {LABEL_READY_FOR_DEV}", repository, number)
 
-    if same_login(sender_login, bot_login):
-        return Decision(None, "sent by the runtime's own bot account")
+    # The runtime's own comments are known by their marker, not by their author: with a person's token
+    # the runtime comments as that person, who must still be heard.
     if key == "issue_comment.created":
         comment = _dict(payload.get("comment"))
+        if RUNTIME_MARKER in str(comment.get("body") or ""):
+            return Decision(None, "the runtime's own comment (it carries the runtime's marker)")
         author = _dict(comment.get("user"))
-        if same_login(author.get("login"), bot_login):
-            return Decision(None, "comment written by the runtime's own bot account")
-        if author.get("type") == "Bot":
+        if author.get("type") == "Bot" and not same_login(author.get("login"), bot_login):
             return Decision(None, "comment written by a bot")
         association = comment.get("author_association")
         actor = author.get("login") or sender_login

@@ -113,8 +113,7 @@ class Settings:
 
     def has_github_credentials(self) -> bool:
         return bool(self.get("GITHUB_TOKEN")) or all(
-            self.get(name)
-            for name in ("GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_APP_INSTALLATION_ID")
+            self.get(name) for name in ("GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_APP_INSTALLATION_ID")
         )
 
     # -- llm -----------------------------------------------------------------------------------
@@ -130,9 +129,19 @@ class Settings:
         return self.get("LLM_MODEL")
 
     # -- health ------------------------------------------------------------------------------
+    def misconfigured(self) -> dict[str, str]:
+        """Settings without which the webhook refuses every event: name -> what is wrong (never a value)."""
+        problems: dict[str, str] = {}
+        try:
+            if self.repository is None:
+                problems["GITHUB_REPOSITORY"] = "not set: every event is refused; set it to the owner/repo the agents work on"
+        except InvalidSettingError:
+            problems["GITHUB_REPOSITORY"] = "not owner/repo: every event is refused; set it to the owner/repo the agents work on"
+        return problems
+
     def missing(self) -> list[str]:
         """Names of the settings this deployment still needs (never their values)."""
-        missing = [name for name in ("GITHUB_WEBHOOK_SECRET", "DATABASE_URL") if not self.get(name)]
+        missing = [name for name in ("GITHUB_WEBHOOK_SECRET", "DATABASE_URL", "GITHUB_REPOSITORY") if not self.get(name)]
         if not self.has_github_credentials():
             missing.append("GITHUB_TOKEN (or GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_APP_INSTALLATION_ID)")
         if not self.get("OSORGANIC_BOT_LOGIN"):

@@ -92,12 +92,17 @@ def pg_server() -> Iterator[PostgresServer]:
     env = {**os.environ, "LC_ALL": "C"}
     subprocess.run(
         [*prefix, str(bindir / "initdb"), "-D", data, "-U", user, "-A", "trust", "-E", "UTF8", "--no-sync"],
-        check=True, capture_output=True, env=env,
+        check=True,
+        capture_output=True,
+        env=env,
     )
     options = f"-k {base} -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     start = subprocess.run(
         [*prefix, str(bindir / "pg_ctl"), "-D", data, "-l", os.path.join(base, "log"), "-o", options, "-w", "start"],
-        capture_output=True, text=True, env=env, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     if start.returncode != 0:
         log = Path(base, "log").read_text() if Path(base, "log").exists() else ""
@@ -115,8 +120,9 @@ def pg_server() -> Iterator[PostgresServer]:
         apply_migrations(server.conninfo("osorganic_template"))
         yield server
     finally:
-        subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop"],
-                       capture_output=True, check=False)
+        subprocess.run(
+            [*prefix, str(bindir / "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop"], capture_output=True, check=False
+        )
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -167,7 +173,7 @@ def runtime_config(tmp_path: Path):
     (config / "agents.toml").write_text(
         '[product_owner]\nmodel = "gpt-4o-mini"\ntemperature = 0.2\nmax_tokens = 2000\n'
         'system_prompt = """You are the Product Owner."""\n'
-        '[developer]\nmodel = "gpt-4o-mini"\ntemperature = 0.1\nmax_tokens = 8000\n'
+        '[developer]\nmodel = "gpt-4o-mini"\ntemperature = 0.1\nmax_answer_tokens = 8000\n'
         'system_prompt = """You are the Developer."""\n'
         "[limits]\njob_timeout_seconds = 600\nmax_llm_calls_per_job = 6\nmax_cost_usd_per_job = 1.0\n"
     )

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import psycopg
-import pytest
 
 from osorganicai.agents import DeveloperAgent, ProductOwnerAgent
-from osorganicai.agents.developer import path_problem
 from osorganicai.llm.offline import OfflineProvider
 
 from .support import FakeGitHub, ScriptedLLM
@@ -23,16 +21,6 @@ READY = {
     "questions": [],
     "refined_description": "Fix the spelling of 'commit' in the README.\n\n- [ ] README says 'commit'",
     "is_complete": True,
-}
-GOOD_CHANGE = {
-    "summary": "Fix the typo.",
-    "files": [{"path": "src/spelling.py", "content": "WORD = 'commit'\n"}],
-    "tests": [
-        {
-            "path": "tests/test_spelling.py",
-            "content": "from src.spelling import WORD\n\n\ndef test_word():\n    assert WORD == 'commit'\n",
-        }
-    ],
 }
 
 
@@ -84,7 +72,7 @@ def test_prompt_fences_untrusted_text_and_carries_the_domain(store, fake_github,
 
 
 def test_malformed_llm_output_is_retried_then_reported(store, database, fake_github, settings, runtime_config) -> None:
-    llm = ScriptedLLM("not json at all", '{"needs_clarification": true}', "```json\n{\"questions\": 3}\n```")
+    llm = ScriptedLLM("not json at all", '{"needs_clarification": true}', '```json\n{"questions": 3}\n```')
     result = make(ProductOwnerAgent, llm, store, fake_github, settings, runtime_config).run(1)
     assert result.outcome == "failed" and len(llm.requests) == 3
     assert "could not analyse" in fake_github.comments[1][-1]["body"]
@@ -106,73 +94,13 @@ def test_budget_caps_llm_calls(store, fake_github, settings, runtime_config) -> 
     assert "budget" in fake_github.comments[1][-1]["body"]
 
 
-def test_developer_creates_branch_commit_and_draft_pull_request(store, database, fake_github, settings, runtime_config):
-    fake_github.add_issue(3, "Fix spelling in README", "typo", labels=("ready-for-dev",))
-    fake_github.files = {"README.md": "Hello", "src/spelling.py": "WORD = 'comitt'\n", "docs/other.txt": "x"}
-    llm = ScriptedLLM(GOOD_CHANGE)
-    result = make(DeveloperAgent, llm, store, fake_github, settings, runtime_config).run(3)
-    assert result.outcome == "opened" and result.pull_request_url.endswith("/pull/7")
-
-    posts = [(call.path, call.body) for call in fake_github.calls if call.method in {"POST", "PATCH"}]
-    paths = [path for path, _ in posts]
-    base = f"/repos/{REPO}"
-    branch = "feature/issue-3-fix-spelling-in-readme"
-    expected = ["/git/refs", "/git/trees", "/git/commits", f"/git/refs/heads/{branch}", "/pulls"]
-    assert paths[:5] == [base + path for path in expected]
-    assert posts[0][1] == {"ref": "refs/heads/feature/issue-3-fix-spelling-in-readme", "sha": "base-sha"}
-    assert {entry["path"] for entry in posts[1][1]["tree"]} == {"src/spelling.py", "tests/test_spelling.py"}
-    pull = posts[4][1]
-    assert pull["draft"] is True and "Closes #3" in pull["body"] and pull["base"] == "main"
-    assert "src/spelling.py" in llm.requests[0].messages[0].content  # retrieved as context
-    with psycopg.connect(database) as connection:
-        row = connection.execute("select status, branch, pull_request_number, files from code_generations").fetchone()
-    assert row == ("opened", "feature/issue-3-fix-spelling-in-readme", 7, ["src/spelling.py", "tests/test_spelling.py"])
-
-
-@pytest.mark.parametrize(
-    ("bad_file", "reason"),
-    [
-        ({"path": "../../etc/passwd", "content": "root::0:0"}, "escapes"),
-        ({"path": "/etc/passwd", "content": "root::0:0"}, "absolute"),
-        ({"path": ".github/workflows/ci.yml", "content": "on: push"}, "protected"),
-        ({"path": "src/broken.py", "content": "def broken(:\n    pass\n"}, "does not compile"),
-    ],
-)
-def test_developer_rejects_unsafe_paths_and_code_that_does_not_compile(
-    store, database, fake_github, settings, runtime_config, bad_file, reason
-) -> None:
-    fake_github.add_issue(4, "Something", "body", labels=("ready-for-dev",))
-    bad = GOOD_CHANGE | {"files": [bad_file]}
-    llm = ScriptedLLM(bad, bad)
-    result = make(DeveloperAgent, llm, store, fake_github, settings, runtime_config).run(4)
-    assert result.outcome == "rejected" and any(reason in item for item in result.rejections)
-    writes = [call.path for call in fake_github.calls if call.method == "POST"]
-    assert not any(path.endswith(("/git/trees", "/git/commits", "/pulls")) for path in writes)
-    assert "rejected" in fake_github.comments[4][-1]["body"]
-    assert "was rejected" in llm.requests[1].messages[0].content  # the retry told the model why
-    with psycopg.connect(database) as connection:
-        assert connection.execute("select status from code_generations").fetchone() == ("rejected",)
-
-
-def test_developer_skips_issues_not_ready(store, fake_github, settings, runtime_config) -> None:
-    llm = ScriptedLLM()
-    result = make(DeveloperAgent, llm, store, fake_github, settings, runtime_config).run(1)
-    assert result.outcome == "skipped" and llm.requests == []
-
-
-def test_path_rules() -> None:
-    assert path_problem("src/app/models.py") is None
-    for path in ("", "a/../b", "./a", "C:/x", "a\\b", ".env", ".env.local", "osorganicai/db.py", ".git/config", "~/x"):
-        assert path_problem(path) is not None, path
-
-
-def test_offline_provider_runs_both_agents_end_to_end(store, fake_github, settings, runtime_config) -> None:
+def test_offline_provider_runs_the_product_owner_end_to_end(store, fake_github, settings, runtime_config) -> None:
     llm = OfflineProvider()
     assert make(ProductOwnerAgent, llm, store, fake_github, settings, runtime_config).run(1).outcome == "asked"
     assert "offline provider" in fake_github.comments[1][-1]["body"]
     fake_github.user_comment(1, "The README in the root; fix only that word.")
     assert make(ProductOwnerAgent, llm, store, fake_github, settings, runtime_config).run(1).outcome == "ready"
-    assert make(DeveloperAgent, llm, store, fake_github, settings, runtime_config).run(1).outcome == "opened"
+    assert fake_github.labels(1) == ["ready-for-dev"]
 
 
 def test_child_specialisation_extends_the_prompt(store, fake_github, settings, runtime_config) -> None:
@@ -184,3 +112,90 @@ def test_child_specialisation_extends_the_prompt(store, fake_github, settings, r
     agent = make(product_owner, ScriptedLLM(), store, fake_github, settings, runtime_config)
     prompt = agent.system_prompt()
     assert "Online shop." in prompt and "Questions this project always settles" in prompt
+    developer_prompt = make(developer, ScriptedLLM(), None, fake_github, settings, runtime_config).system_prompt()
+    assert "Online shop." in developer_prompt and "Implementation rules" in developer_prompt
+    assert "Your tools run in a sandboxed checkout" in developer_prompt
+
+
+def test_product_owner_reads_the_code_the_issue_is_about(store, fake_github, settings, runtime_config, tmp_path) -> None:
+    from osorganicai.developer.retrieval import RepositoryIndex
+
+    from .developer_support import make_project
+
+    fake_github.add_issue(8, "apply_discount raises prices", "The discount helper adds the percentage.")
+    llm = ScriptedLLM(QUESTIONS)
+    agent = make(ProductOwnerAgent, llm, store, fake_github, settings, runtime_config)
+    agent.code_index = RepositoryIndex.build(make_project(tmp_path / "shop"))
+    assert agent.run(8).outcome == "asked"
+    prompt = llm.requests[0].messages[0].content
+    assert "read-only search" in prompt and "`shop/pricing.py`" in prompt
+    assert "def apply_discount(price: float, percent: float) -> float:" in prompt
+
+
+def llm_calls(database: str) -> list[tuple[int | None, dict]]:
+    with psycopg.connect(database) as connection:
+        rows = connection.execute("select issue_number, payload from agent_actions where action_type = 'llm_call' order by id")
+        return [(row[0], row[1]) for row in rows]
+
+
+def test_each_product_owner_call_is_an_llm_call_action_with_usage_and_cost(
+    store, database, fake_github, settings, runtime_config
+) -> None:
+    from dataclasses import replace
+
+    from osorganicai.config import ModelPrice
+
+    from .fake_models import Say, ScriptedModel
+
+    config = replace(runtime_config, prices={"gpt-4o-mini": ModelPrice(input=1.0, output=4.0, cached_input=0.5)})
+    script = [
+        Say(answer={"needs_clarification": True, "questions": [], "refined_description": None, "is_complete": False}),
+        Say(answer=READY, input_tokens=3000, output_tokens=120, cached_input_tokens=2048),
+    ]
+    with ScriptedModel("openai", script, model="gpt-4o-mini") as model:
+        agent = make(ProductOwnerAgent, model.provider(), store, fake_github, settings, config)
+        assert agent.run(1).outcome == "ready"
+    assert model.requests[0]["response_format"]["json_schema"]["strict"] is True
+    calls = llm_calls(database)
+    assert [issue for issue, _ in calls] == [1, 1]
+    first, second = (payload for _, payload in calls)
+    assert first["attempt"] == 1 and second["attempt"] == 2
+    assert second | {"duration_seconds": 0} == {
+        "provider": "openai",
+        "model": "gpt-4o-mini",
+        "schema_name": "product_owner_analysis",
+        "attempt": 2,
+        "input_tokens": 3000,
+        "output_tokens": 120,
+        "cached_input_tokens": 2048,
+        "cost_usd": round((952 * 1.0 + 2048 * 0.5 + 120 * 4.0) / 1_000_000, 6),
+        "stop_reason": "end_turn",
+        "duration_seconds": 0,
+    }
+    assert second["duration_seconds"] >= 0
+    assert actions(database)[-3:] == ["llm_call", "analysed_issue", "marked_ready"]
+
+
+def test_a_refusal_is_reported_on_the_issue_without_retrying(store, database, fake_github, settings, runtime_config) -> None:
+    from .fake_models import Say, ScriptedModel
+
+    script = [Say(text="I can't help with that.", stop="refusal"), Say(answer=READY)]
+    with ScriptedModel("anthropic", script) as model:
+        result = make(ProductOwnerAgent, model.provider(), store, fake_github, settings, runtime_config).run(1)
+    assert result.outcome == "failed" and len(model.requests) == 1
+    comment = fake_github.comments[1][-1]["body"]
+    assert "ModelRefusedError" in comment and "I can't help with that." in comment
+    assert fake_github.labels(1) == []
+    [(_, call)] = llm_calls(database)
+    assert call["provider"] == "anthropic" and call["stop_reason"] == "refusal"
+    assert actions(database)[-2:] == ["llm_call", "analysis_failed"]
+
+
+def test_an_answer_cut_at_max_tokens_is_reported_with_the_setting_to_raise(store, fake_github, settings, runtime_config) -> None:
+    from .fake_models import Say, ScriptedModel
+
+    with ScriptedModel("openai", [Say(answer='{"needs_clarification": fa', stop="max_tokens")]) as model:
+        result = make(ProductOwnerAgent, model.provider(), store, fake_github, settings, runtime_config).run(1)
+    assert result.outcome == "failed" and len(model.requests) == 1
+    comment = fake_github.comments[1][-1]["body"]
+    assert "OutputTruncatedError" in comment and "output limit of 2000 tokens" in comment

@@ -17,7 +17,8 @@ from osorganicai.llm.anthropic import AnthropicProvider
 from osorganicai.llm.openai_compat import OpenAICompatibleProvider
 from osorganicai.settings import MissingSettingError, Settings
 
-REQUEST = LLMRequest(system="s", messages=[], model="m", max_tokens=10, temperature=0, schema_name="x", json_schema={})
+SCHEMA = {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]}
+REQUEST = LLMRequest(system="s", messages=[], model="m", max_tokens=10, temperature=0, schema_name="x", json_schema=SCHEMA)
 
 
 def test_rate_limit_waits_until_reset_then_retries() -> None:
@@ -65,10 +66,17 @@ def test_app_auth_mints_and_caches_an_installation_token() -> None:
 
 
 def test_openai_compatible_provider_retries_then_parses() -> None:
-    answers = [httpx.Response(500), httpx.Response(200, json={
-        "model": "gpt-4o-mini", "choices": [{"message": {"content": '{"a": 1}'}}],
-        "usage": {"prompt_tokens": 7, "completion_tokens": 3},
-    })]
+    answers = [
+        httpx.Response(500),
+        httpx.Response(
+            200,
+            json={
+                "model": "gpt-4o-mini",
+                "choices": [{"message": {"content": '{"a": 1}'}}],
+                "usage": {"prompt_tokens": 7, "completion_tokens": 3},
+            },
+        ),
+    ]
     requests: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -81,7 +89,10 @@ def test_openai_compatible_provider_retries_then_parses() -> None:
     )
     response = provider.complete(REQUEST)
     assert (response.text, response.input_tokens, response.output_tokens) == ('{"a": 1}', 7, 3)
-    assert json.loads(requests[-1].content)["response_format"] == {"type": "json_object"}
+    assert json.loads(requests[-1].content)["response_format"] == {
+        "type": "json_schema",
+        "json_schema": {"name": "x", "schema": SCHEMA | {"additionalProperties": False}, "strict": True},
+    }
     assert requests[-1].url.path == "/v1/chat/completions" and len(provider_sleep) == 1
 
 
@@ -110,3 +121,22 @@ def test_config_defaults_when_files_are_missing(tmp_path) -> None:
 def test_config_reads_the_child_files(runtime_config) -> None:
     assert runtime_config.domain.name == "e-commerce" and runtime_config.domain.review_checklist == ("PCI-DSS",)
     assert runtime_config.developer.temperature == 0.1
+
+
+def test_publish_settings_are_read_and_checked(tmp_path) -> None:
+    from osorganicai.config import ConfigError
+
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "agents.toml").write_text('[publish]\nallow_workflow_changes = true\nprotected_paths = ["docs/legal"]\n')
+    publish = load_config(tmp_path).publish
+    assert publish.allow_workflow_changes is True and publish.protected_paths == ("docs/legal",)
+    (config / "agents.toml").write_text('[publish]\nprotected_paths = "docs"\n')
+    with pytest.raises(ConfigError, match=r"\[publish\].protected_paths must be a list"):
+        load_config(tmp_path)
+    (config / "agents.toml").write_text("[developer]\nmax_steps = 0\n")
+    with pytest.raises(ConfigError, match=r"\[developer\].max_steps must be greater than 0"):
+        load_config(tmp_path)
+    (config / "agents.toml").write_text('[[developer.checks]]\nname = "lint"\ncommand = "make lint"\nfiles = "all"\n')
+    with pytest.raises(ConfigError, match=r"files must be one of none, changed-python"):
+        load_config(tmp_path)

@@ -57,9 +57,22 @@ def served_app(database: str, fake_github_server) -> Iterator[str]:
     _, github_url = fake_github_server
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.webhooks:app", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning"],
-        cwd=CHILD_ROOT, env=child_env(database, github_url), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.webhooks:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=CHILD_ROOT,
+        env=child_env(database, github_url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
@@ -100,7 +113,12 @@ def test_signed_delivery_over_http_reaches_the_database_and_the_offline_product_
     # What the agent workflow runs for the dispatched job.
     result = subprocess.run(
         [sys.executable, "-m", "osorganicai", "product-owner", "--issue", "1", "--job-id", job_id],
-        cwd=CHILD_ROOT, env=child_env(database, github_url), capture_output=True, text=True, timeout=60, check=False,
+        cwd=CHILD_ROOT,
+        env=child_env(database, github_url),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     comment = next(call for call in fake_github.calls if call.method == "POST" and call.path.endswith("/issues/1/comments"))
@@ -113,9 +131,27 @@ def test_signed_delivery_over_http_reaches_the_database_and_the_offline_product_
 def test_cli_names_a_missing_setting_without_a_stack_trace(tmp_path: Path) -> None:
     env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "GITHUB_REPOSITORY"}}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    checkout = tmp_path / "checkout"
+    subprocess.run(["git", "init", "-q", str(checkout)], check=True)
     result = subprocess.run(
-        [sys.executable, "-m", "osorganicai", "developer", "--issue", "3"],
-        cwd=CHILD_ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
+        [
+            sys.executable,
+            "-m",
+            "osorganicai",
+            "developer",
+            "--issue",
+            "3",
+            "--out",
+            str(tmp_path / "proposal"),
+            "--checkout",
+            str(checkout),
+        ],
+        cwd=CHILD_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 2
     assert "missing setting GITHUB_REPOSITORY" in result.stderr and "Traceback" not in result.stderr

@@ -14,14 +14,21 @@ from osorganicai.db import JobSpec, Store
 from .conftest import PostgresServer, apply_migrations
 from .support import fixture_bytes
 
-TABLES = ("webhook_events", "jobs", "conversations", "agent_actions", "code_generations")
+TABLES = ("webhook_events", "jobs", "conversations", "agent_actions", "code_generations", "pull_request_states")
 
 
 def record(store: Store, delivery: str, job: JobSpec | None = None):
     return store.record_delivery(
-        delivery_id=delivery, event="issues", action="opened", repository="Codertocat/Hello-World",
-        issue_number=1, sender_login="Codertocat", payload=fixture_bytes("issues.opened.payload.json"),
-        outcome="queued" if job else "ignored", outcome_detail="test", job=job,
+        delivery_id=delivery,
+        event="issues",
+        action="opened",
+        repository="Codertocat/Hello-World",
+        issue_number=1,
+        sender_login="Codertocat",
+        payload=fixture_bytes("issues.opened.payload.json"),
+        outcome="queued" if job else "ignored",
+        outcome_detail="test",
+        job=job,
     )
 
 
@@ -110,8 +117,16 @@ def test_concurrent_redeliveries_race_to_one_row(store: Store, database: str) ->
 def test_payload_with_nul_character_is_stored(store: Store) -> None:
     body = b'{"action": "opened", "issue": {"number": 1, "body": "a\\u0000b"}}'
     result = store.record_delivery(
-        delivery_id="nul", event="issues", action="opened", repository=None, issue_number=1,
-        sender_login=None, payload=body, outcome="ignored", outcome_detail=None, job=None,
+        delivery_id="nul",
+        event="issues",
+        action="opened",
+        repository=None,
+        issue_number=1,
+        sender_login=None,
+        payload=body,
+        outcome="ignored",
+        outcome_detail=None,
+        job=None,
     )
     assert result.event_id is not None
 
@@ -211,3 +226,123 @@ def test_agent_checks_a_permission_the_webhook_could_not(store: Store, fake_gith
     assert already_checked is not None and permission_refusal(github, already_checked) is None
     # A job whose sender the webhook already checked costs no second lookup.
     assert len([call for call in fake_github.calls if "/collaborators/" in call.path]) == lookups
+
+
+def test_a_locked_table_fails_fast_instead_of_waiting(store: Store, database: str) -> None:
+    from osorganicai.db import LOCK_TIMEOUT_MS, StoreBusyError
+
+    with psycopg.connect(database) as locker:
+        locker.execute("lock table public.jobs in access exclusive mode")
+        started = time.monotonic()
+        with pytest.raises(StoreBusyError, match="LockNotAvailable"):
+            store.create_job(JobSpec("developer", "Codertocat/Hello-World", 1))
+        waited = time.monotonic() - started
+    assert LOCK_TIMEOUT_MS / 1000 - 0.1 < waited < 5
+    assert store.create_job(JobSpec("developer", "Codertocat/Hello-World", 1))
+
+
+def test_a_slow_statement_is_cancelled_by_the_statement_timeout(database: str) -> None:
+    from osorganicai.db import StoreBusyError
+
+    quick = Store(database, statement_timeout_ms=300)
+    try:
+        started = time.monotonic()
+        with pytest.raises(StoreBusyError, match="QueryCanceled"), quick.transaction() as cursor:
+            cursor.execute("select pg_catalog.pg_sleep(5)")
+        assert time.monotonic() - started < 2
+        assert quick.ping()  # the connection went back to the pool usable
+    finally:
+        quick.close()
+
+
+def test_an_unreachable_database_fails_within_the_connect_timeout(tmp_path) -> None:
+    from osorganicai.db import StoreBusyError
+
+    nowhere = Store(f"host={tmp_path} port=5432 user=postgres dbname=none", connect_timeout=1, pool_timeout=1.0)
+    try:
+        started = time.monotonic()
+        with pytest.raises(StoreBusyError):
+            nowhere.ping()
+        assert time.monotonic() - started < 3
+    finally:
+        nowhere.close()
+
+
+def test_a_value_the_database_refuses_is_a_data_error(store: Store) -> None:
+    from osorganicai.db import StoreDataError
+
+    with pytest.raises(StoreDataError):
+        store.record_delivery(
+            delivery_id="surrogate",
+            event="issues",
+            action=None,
+            repository=None,
+            issue_number=None,
+            sender_login=None,
+            payload='{"a": "\\ud800"}',
+            outcome="ignored",
+            outcome_detail=None,
+            job=None,
+        )
+
+
+def age_job(database: str, job_id: uuid.UUID, column: str, minutes: int) -> None:
+    with psycopg.connect(database) as connection:
+        connection.execute(
+            f"update public.jobs set {column} = now() - make_interval(mins => %s) where id = %s", (minutes, job_id)
+        )
+
+
+def test_sweep_fails_jobs_running_past_their_workflow_timeout(store: Store, database: str) -> None:
+    from osorganicai.db import RUNNING_TIMEOUT_MARGIN_MINUTES, RUNNING_TIMEOUT_MINUTES
+
+    developer_limit = RUNNING_TIMEOUT_MINUTES["developer"] + RUNNING_TIMEOUT_MARGIN_MINUTES
+    stuck = store.create_job(JobSpec("developer", "Codertocat/Hello-World", 1))
+    busy = store.create_job(JobSpec("developer", "Codertocat/Hello-World", 2))
+    owner = store.create_job(JobSpec("product_owner", "Codertocat/Hello-World", 3))
+    for job_id in (stuck, busy, owner):
+        store.start_job(job_id)
+    age_job(database, stuck, "started_at", developer_limit + 1)
+    age_job(database, busy, "started_at", developer_limit - 5)  # a long Developer run, still within its timeout
+    age_job(database, owner, "started_at", RUNNING_TIMEOUT_MINUTES["product_owner"] + RUNNING_TIMEOUT_MARGIN_MINUTES + 1)
+    dispatched: list[uuid.UUID] = []
+    report = store.sweep(lambda job: dispatched.append(job.id))
+    assert sorted(report.timed_out, key=str) == sorted([stuck, owner], key=str) and dispatched == []
+    failed = store.get_job(stuck)
+    assert failed is not None and failed.status == "failed"
+    assert failed.last_error is not None and "past the developer workflow's timeout of 50 minutes" in failed.last_error
+    assert store.get_job(busy).status == "running"
+    assert store.sweep(lambda job: dispatched.append(job.id)).timed_out == []
+
+
+def test_sweep_never_dispatches_cancelled_or_abandoned_jobs(store: Store, database: str) -> None:
+    cancelled = store.create_job(JobSpec("developer", "Codertocat/Hello-World", 1))
+    abandoned = store.create_job(JobSpec("product_owner", "Codertocat/Hello-World", 2))
+    dispatched_long_ago = store.create_job(JobSpec("product_owner", "Codertocat/Hello-World", 2))
+    store.mark_dispatched(dispatched_long_ago)
+    age_job(database, dispatched_long_ago, "dispatched_at", 120)  # would be re-dispatched if still live
+    assert store.cancel_job(cancelled, "the workflow run was cancelled")
+    assert sorted(store.abandon_jobs("Codertocat/Hello-World", 2, "pull request closed without merging"), key=str) == sorted(
+        [abandoned, dispatched_long_ago], key=str
+    )
+    report = store.sweep(lambda job: pytest.fail(f"dispatched {job.id} ({job.status})"))
+    assert report.dispatched == [] and report.failed_dispatch == [] and report.timed_out == []
+    assert store.start_job(cancelled) is None and store.start_job(abandoned) is None
+    store.finish_job(abandoned, succeeded=True)  # a run that ends late does not revive it
+    assert [store.get_job(job_id).status for job_id in (cancelled, abandoned, dispatched_long_ago)] == [
+        "cancelled",
+        "abandoned",
+        "abandoned",
+    ]
+    assert store.get_job(cancelled).last_error == "the workflow run was cancelled"
+    assert not store.cancel_job(cancelled, "again")
+
+
+def test_sweeper_skips_running_jobs_another_sweeper_holds(store: Store, database: str) -> None:
+    stuck = store.create_job(JobSpec("developer", "Codertocat/Hello-World", 1))
+    store.start_job(stuck)
+    age_job(database, stuck, "started_at", 24 * 60)
+    with psycopg.connect(database) as other:
+        other.execute("select id from public.jobs where id = %s for update", (stuck,))
+        assert store.sweep(lambda job: None).timed_out == []
+    assert store.sweep(lambda job: None).timed_out == [stuck]

@@ -76,8 +76,12 @@ def test_every_real_payload_is_stored_and_acknowledged(client: TestClient, datab
     event = name.split(".", 1)[0]
     response = post(client, name, event, f"delivery-{name}")
     assert 200 <= response.status_code < 300, response.text
-    stored = rows(database, "select delivery_id, event, payload = %s::jsonb from webhook_events".replace(
-        "%s", "'" + fixture_bytes(name).decode().replace("'", "''") + "'"))
+    stored = rows(
+        database,
+        "select delivery_id, event, payload = %s::jsonb from webhook_events".replace(
+            "%s", "'" + fixture_bytes(name).decode().replace("'", "''") + "'"
+        ),
+    )
     assert stored == [(f"delivery-{name}", event, True)]
 
 
@@ -117,7 +121,9 @@ def test_failed_hand_off_still_acknowledges_and_the_sweeper_dispatches_later(
 
 
 def test_without_github_credentials_the_job_stays_pending(store, database: str) -> None:
-    settings = Settings.from_env({"GITHUB_WEBHOOK_SECRET": SECRET, "OSORGANIC_BOT_LOGIN": "hello-bot[bot]"})
+    settings = Settings.from_env(
+        {"GITHUB_WEBHOOK_SECRET": SECRET, "OSORGANIC_BOT_LOGIN": "hello-bot[bot]", "GITHUB_REPOSITORY": "Codertocat/Hello-World"}
+    )
     client = TestClient(create_app(Service(settings=settings, store=store)))
     response = post(client, "issues.opened.payload.json", "issues", "no-token")
     assert response.status_code == 202 and "GITHUB_TOKEN" in response.json()["detail"]
@@ -139,14 +145,20 @@ def test_ready_for_dev_label_by_the_bot_starts_the_developer(client: TestClient,
     assert response.status_code == 202 and response.json()["kind"] == "developer"
 
 
-def test_comments_by_the_runtime_bot_are_ignored_even_as_a_user(client: TestClient, database: str) -> None:
+def test_the_runtime_is_known_by_its_marker_not_by_its_login(client: TestClient, database: str) -> None:
+    # With a person's token the runtime comments as that person: their own comments still count.
     payload = json.loads(fixture_bytes("issue_comment.created.payload.json"))
-    payload["comment"]["user"] = {"login": "hello-bot", "type": "User"}  # a token-based bot account
+    payload["comment"]["user"] = {"login": "hello-bot", "type": "User"}
     payload["sender"] = payload["comment"]["user"]
     body = json.dumps(payload).encode()
-    response = client.post("/api/webhooks", content=body, headers=signed_headers(body, "issue_comment", "self-1"))
-    assert response.status_code == 200 and "bot" in response.json()["reason"]
-    assert rows(database, "select count(*) from jobs") == [(0,)]
+    heard = client.post("/api/webhooks", content=body, headers=signed_headers(body, "issue_comment", "self-1"))
+    assert heard.status_code == 202
+    # The runtime's own comment carries the marker and starts nothing, whoever posted it.
+    payload["comment"]["body"] += "\n\n<!-- osorganic:runtime -->"
+    body = json.dumps(payload).encode()
+    ignored = client.post("/api/webhooks", content=body, headers=signed_headers(body, "issue_comment", "self-2"))
+    assert ignored.status_code == 200 and "marker" in ignored.json()["reason"]
+    assert rows(database, "select count(*) from jobs") == [(1,)]
 
 
 def test_outsiders_need_write_or_triage_permission(client: TestClient, database: str, fake_github) -> None:
@@ -162,9 +174,7 @@ def test_outsiders_need_write_or_triage_permission(client: TestClient, database:
     assert rows(database, "select count(*) from jobs") == [(1,)]
 
 
-def test_a_failed_permission_lookup_queues_the_job_for_the_agent_to_check(
-    client: TestClient, database: str, fake_github
-) -> None:
+def test_a_failed_permission_lookup_queues_the_job_for_the_agent_to_check(client: TestClient, database: str, fake_github) -> None:
     payload = json.loads(fixture_bytes("issue_comment.created.payload.json"))
     payload["comment"]["author_association"] = "NONE"
     payload["comment"]["user"]["login"] = "stranger"
@@ -192,11 +202,19 @@ def test_missing_database_url_is_named(settings: Settings) -> None:
 
 
 def test_health_reports_database_and_missing_settings_without_values(store) -> None:
-    settings = Settings.from_env({"GITHUB_WEBHOOK_SECRET": "super-secret-value", "DATABASE_URL": "set", "LLM_PROVIDER": "openai"})
+    settings = Settings.from_env(
+        {
+            "GITHUB_WEBHOOK_SECRET": "super-secret-value",
+            "DATABASE_URL": "set",
+            "LLM_PROVIDER": "openai",
+            "GITHUB_REPOSITORY": "Codertocat/Hello-World",
+        }
+    )
     client = TestClient(create_app(Service(settings=settings, store=store)))
     response = client.get("/api/health")
     data = response.json()
-    assert response.status_code == 200 and data["database"] == "reachable"
+    assert response.status_code == 200 and data["database"] == "reachable" and data["status"] == "degraded"
+    assert data["misconfigured"] == {}
     assert "OPENAI_API_KEY" in data["missing_settings"] and "OSORGANIC_BOT_LOGIN" in data["missing_settings"]
     assert "super-secret-value" not in response.text and data["version"]
 

@@ -1,4 +1,5 @@
-"""Vercel cron function: GET /api/cron/sweep dispatches jobs left pending.
+"""Vercel cron function: GET /api/cron/sweep dispatches jobs left pending and fails jobs left running
+past their workflow's timeout (cancelled and abandoned jobs are never dispatched).
 
 Vercel sends `Authorization: Bearer $CRON_SECRET`. On the Hobby plan crons run at most once a
 day, so the scheduled `sweeper` workflow is the main fallback; this is the second one."""

@@ -3,7 +3,10 @@
 It keeps the dialogue in `conversations`, so when a person answers in a comment, the next run
 analyses the answer together with the history. Questions go out as one comment with the
 `needs-clarification` label; a complete issue gets a refined description and `ready-for-dev`,
-which starts the Developer agent.
+which starts the Developer agent. Its own comments carry the runtime's hidden marker; comments
+from people who do not steer the issue (see `steering.py`) reach the model fenced and marked as
+information only. With a checkout of the repository at hand it searches the code
+(the Developer's read-only content search) so its questions are about this code base.
 """
 
 from __future__ import annotations
@@ -12,8 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config import AgentConfig
+from ..developer.retrieval import RepositoryIndex
+from ..labels import with_marker
 from ..llm import BudgetExceededError, LLMError, StructuredOutputError
 from ..sanitize import clean_untrusted, fence
+from ..steering import NOT_STEERING_NOTE, Steering
 from .base import LABEL_NEEDS_CLARIFICATION, LABEL_READY_FOR_DEV, BaseAgent
 from .schemas import ProductOwnerAnalysis
 
@@ -24,8 +30,15 @@ class ProductOwnerResult:
     detail: str = ""
 
 
+MAX_CODE_HITS = 6
+MAX_CODE_CONTEXT_CHARS = 6_000
+
+
 class ProductOwnerAgent(BaseAgent):
     name = "product_owner"
+    # The repository's code, searched read-only for what the issue names (None: no checkout at hand).
+    code_index: RepositoryIndex | None = None
+    steering: Steering | None = None
 
     def agent_config(self) -> AgentConfig:
         return self.config.product_owner
@@ -40,6 +53,12 @@ class ProductOwnerAgent(BaseAgent):
         if LABEL_READY_FOR_DEV in labels:
             return self._skip(issue_number, "the issue is already ready-for-dev")
 
+        self.steering = Steering(
+            self.github,
+            self.repository,
+            issue_author=(issue.get("user") or {}).get("login"),
+            bot_login=self.settings.bot_login,
+        )
         self._sync_comments(issue_number)
         history = self.store.conversation(self.repository, issue_number)
         user_replies = [clean_untrusted(message.content) for message in history if message.role == "user"]
@@ -84,14 +103,20 @@ class ProductOwnerAgent(BaseAgent):
         for comment in self.github.list_comments(self.repository, issue_number):
             user = comment.get("user") or {}
             login = user.get("login")
-            is_runtime = self.is_bot(login)
+            body = comment.get("body") or ""
+            steering = self.steering or Steering(
+                self.github, self.repository, issue_author=None, bot_login=self.settings.bot_login
+            )
+            is_runtime = steering.is_own_comment(login, body)
+            if steering.is_forged(login, body):
+                continue  # the runtime's marker in someone else's comment
             if user.get("type") == "Bot" and not is_runtime:
                 continue  # other bots' chatter is not part of the dialogue
             self.store.add_message(
                 repository=self.repository,
                 issue_number=issue_number,
                 role="assistant" if is_runtime else "user",
-                content=comment.get("body") or "",
+                content=body,
                 author_login=login,
                 github_comment_id=comment.get("id"),
             )
@@ -107,8 +132,14 @@ class ProductOwnerAgent(BaseAgent):
             for message in history:
                 if message.role == "assistant":
                     parts.append("Product Owner (you) wrote:\n" + clean_untrusted(message.content))
-                else:
+                elif self.steering is None or self.steering.may_steer(message.author_login):
                     parts.append(f"User comment:\n{fence('comment', message.content)}")
+                else:
+                    who = clean_untrusted(message.author_login or "someone", 100)
+                    parts.append(f"Comment by @{who}, {NOT_STEERING_NOTE}:\n{fence('non-steering-comment', message.content)}")
+        code = self._relevant_code(issue, history)
+        if code:
+            parts += ["# Code of this repository that the issue may be about (read-only search)", code]
         parts.append(
             "# Task\nDecide whether a developer could implement this issue without guessing. If not, "
             "set needs_clarification and ask at most five short questions that the answers so far do not "
@@ -117,6 +148,17 @@ class ProductOwnerAgent(BaseAgent):
         )
         return "\n\n".join(parts)
 
+    def _relevant_code(self, issue: dict[str, Any], history: list[Any]) -> str:
+        """The best search hits for the issue's words, with their lines, so questions fit this code base."""
+        if self.code_index is None:
+            return ""
+        query = "\n".join([str(issue.get("title") or ""), str(issue.get("body") or "")] + [m.content for m in history])
+        blocks: list[str] = []
+        for hit in self.code_index.search(clean_untrusted(query, 5_000), limit=MAX_CODE_HITS):
+            lines = "\n".join(f"{number:>5}  {text}" for number, text in hit.lines)
+            blocks.append(f"`{hit.path}`:\n{lines}")
+        return "\n\n".join(blocks)[:MAX_CODE_CONTEXT_CHARS]
+
     def _ask_questions(self, issue_number: int, analysis: ProductOwnerAnalysis, labels: set[Any]) -> ProductOwnerResult:
         body = (
             "Thanks for the issue. Before it can be implemented, a few questions:\n\n"
@@ -124,6 +166,7 @@ class ProductOwnerAgent(BaseAgent):
             + "\n\nPlease answer in a comment; I will read the answers with this discussion."
             + self.provider_footer()
         )
+        body = with_marker(body)
         comment = self.github.create_comment(self.repository, issue_number, body)
         self._remember(issue_number, body, comment)
         if LABEL_NEEDS_CLARIFICATION not in labels:
@@ -137,6 +180,7 @@ class ProductOwnerAgent(BaseAgent):
             + analysis.refined_description.strip()
             + self.provider_footer()
         )
+        body = with_marker(body)
         comment = self.github.create_comment(self.repository, issue_number, body)
         self._remember(issue_number, body, comment)
         if LABEL_NEEDS_CLARIFICATION in labels:
@@ -162,7 +206,6 @@ class ProductOwnerAgent(BaseAgent):
             self.repository,
             issue_number,
             "The Product Owner agent could not analyse this issue "
-            f"({error.__class__.__name__}: {reason[:300]}). A maintainer can re-run the agent workflow."
-            + self.provider_footer(),
+            f"({error.__class__.__name__}: {reason[:300]}). A maintainer can re-run the agent workflow." + self.provider_footer(),
         )
         return ProductOwnerResult("failed", reason)

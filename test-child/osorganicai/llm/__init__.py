@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..settings import MissingSettingError, Settings
 from .base import (
+    AssistantTurn,
     Budget,
     BudgetExceededError,
     ChatMessage,
@@ -12,24 +13,71 @@ from .base import (
     LLMProvider,
     LLMRequest,
     LLMResponse,
+    ToolCall,
+    ToolRequest,
+    ToolResponse,
+    ToolResult,
+    ToolResultsTurn,
+    ToolSpec,
+    Turn,
+    model_fits,
 )
-from .structured import StructuredOutputError, ask_structured
+from .pricing import cost_of, estimate_tool_cost, price_of
+from .structured import (
+    CallRecord,
+    ContentFilteredError,
+    ModelRefusedError,
+    OutputTruncatedError,
+    StructuredOutputError,
+    UnusableAnswerError,
+    ask_structured,
+)
 
-DEFAULT_MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-3-5-sonnet-latest", "offline": "offline"}
+# Current models (Anthropic's models overview; OpenAI's deprecations page names gpt-6-luna as
+# the replacement of gpt-4o-mini and gpt-4.1-mini).
+DEFAULT_MODELS = {"openai": "gpt-6-luna", "anthropic": "claude-sonnet-5-5", "offline": "offline"}
 
 __all__ = [
     "DEFAULT_MODELS",
+    "AssistantTurn",
     "Budget",
     "BudgetExceededError",
+    "CallRecord",
     "ChatMessage",
+    "ContentFilteredError",
     "LLMError",
     "LLMProvider",
     "LLMRequest",
     "LLMResponse",
+    "ModelRefusedError",
+    "OutputTruncatedError",
     "StructuredOutputError",
+    "ToolCall",
+    "ToolRequest",
+    "ToolResponse",
+    "ToolResult",
+    "ToolResultsTurn",
+    "ToolSpec",
+    "Turn",
+    "UnusableAnswerError",
     "ask_structured",
+    "cost_of",
+    "estimate_tool_cost",
+    "model_for",
+    "price_of",
     "provider_from_settings",
 ]
+
+
+def model_for(provider: str, *candidates: str | None) -> str:
+    """The first candidate (e.g. LLM_MODEL, then the agent's configured model) that is a model of
+    `provider`, else the provider's default: a config written for OpenAI never sends a GPT name to Anthropic."""
+    if provider == "offline":
+        return "offline"
+    for candidate in candidates:
+        if candidate and model_fits(provider, candidate):
+            return candidate
+    return DEFAULT_MODELS[provider]
 
 
 def provider_from_settings(settings: Settings, configured: str | None = None) -> LLMProvider:
