@@ -1,9 +1,9 @@
-use assert_cmd::Command;
+use crate::support::TestEnv;
 
 #[test]
 fn completions_for_bash_name_the_subcommands() {
-    let output = Command::cargo_bin("osorganic")
-        .unwrap()
+    let output = TestEnv::new()
+        .osorganic()
         .args(["completions", "bash"])
         .assert()
         .success();

@@ -40,12 +40,13 @@ fn unknown_flags_are_usage_errors() {
         .code(2);
 }
 
-/// Runs osorganic with its stdout already closed by the reader, as `osorganic ... | head -0` would.
-fn run_with_closed_stdout(args: &[&str]) -> std::process::Output {
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_osorganic"))
+/// Runs osorganic with its stdout already closed by the reader, as `osorganic ... | head -0` would, in a folder of
+/// `env` (never the repository root, where a spawned `./demo` would be in the way).
+fn run_with_closed_stdout(env: &TestEnv, args: &[&str]) -> std::process::Output {
+    use std::process::Stdio;
+    let mut child = env
+        .command(env!("CARGO_BIN_EXE_osorganic"), &env.work())
         .args(args)
-        .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -56,12 +57,13 @@ fn run_with_closed_stdout(args: &[&str]) -> std::process::Output {
 
 #[test]
 fn a_reader_that_goes_away_is_not_an_error() {
+    let env = TestEnv::new();
     for args in [
         &["completions", "zsh"][..],
         &["--help"],
         &["spawn", "demo", "--yes", "--dry-run"],
     ] {
-        let output = run_with_closed_stdout(args);
+        let output = run_with_closed_stdout(&env, args);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
         assert!(
