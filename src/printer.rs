@@ -1,8 +1,41 @@
-//! Status lines and hints on stderr. Colour is decided at print time (console honours NO_COLOR); messages stay plain.
+//! Status lines and hints on stderr. Colour is decided at print time; messages stay plain. `NO_COLOR` follows
+//! no-color.org: set and not empty turns colour off, empty counts as unset.
 
 use std::fmt::Display;
 
 use console::{Term, style};
+
+/// Applies `NO_COLOR` as no-color.org says. console turns colour off whenever the variable exists; an empty one
+/// must count as unset, so colour is then decided as if it were absent: on for a terminal that is not `dumb`.
+pub fn honour_no_color() {
+    if std::env::var_os("NO_COLOR").is_some_and(|value| value.is_empty()) {
+        let term = std::env::var("TERM").ok();
+        let clicolor = std::env::var("CLICOLOR").ok();
+        console::set_colors_enabled(colour_wanted(
+            Term::stdout().is_term(),
+            term.as_deref(),
+            clicolor.as_deref(),
+        ));
+        console::set_colors_enabled_stderr(colour_wanted(
+            Term::stderr().is_term(),
+            term.as_deref(),
+            clicolor.as_deref(),
+        ));
+    }
+}
+
+/// Colour for a stream when `NO_COLOR` is unset: a terminal, `TERM` not `dumb`, `CLICOLOR` not `0`.
+fn colour_wanted(is_terminal: bool, term: Option<&str>, clicolor: Option<&str>) -> bool {
+    is_terminal && term.is_some_and(|term| term != "dumb") && clicolor != Some("0")
+}
+
+/// "1 file", "3 files": a count with its noun, singular for one.
+pub fn count(number: usize, noun: &str) -> String {
+    match number {
+        1 => format!("1 {noun}"),
+        _ => format!("{number} {noun}s"),
+    }
+}
 
 /// Writes status, warnings, errors and hints to stderr.
 #[derive(Debug, Clone)]
@@ -66,7 +99,23 @@ pub fn cause_text(cause: &(dyn std::error::Error + 'static)) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::cause_text;
+    use super::{cause_text, colour_wanted};
+
+    #[test]
+    fn one_file_is_not_one_files() {
+        assert_eq!(super::count(1, "file"), "1 file");
+        assert_eq!(super::count(0, "file"), "0 files");
+        assert_eq!(super::count(12, "file"), "12 files");
+    }
+
+    #[test]
+    fn colour_needs_a_terminal_that_is_not_dumb() {
+        assert!(colour_wanted(true, Some("xterm-256color"), None));
+        assert!(!colour_wanted(false, Some("xterm-256color"), None));
+        assert!(!colour_wanted(true, Some("dumb"), None));
+        assert!(!colour_wanted(true, None, None));
+        assert!(!colour_wanted(true, Some("xterm"), Some("0")));
+    }
 
     #[test]
     fn git_errors_read_without_class_and_code() {

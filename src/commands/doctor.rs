@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 
 use super::ExitStatus;
 use crate::cli::DoctorArgs;
+use crate::doctor::settings::parse_env_file;
 use crate::doctor::{self, DoctorOptions, report};
 use crate::printer::Printer;
 
@@ -63,15 +64,19 @@ pub fn run(
 fn resolve(args: DoctorArgs) -> Result<DoctorOptions> {
     let current = std::env::current_dir().context("cannot read the current folder")?;
     let child_root = absolute(&current, &args.path);
-    let mut environment: BTreeMap<String, String> = std::env::vars_os()
+    let environment: BTreeMap<String, String> = std::env::vars_os()
         .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
         .collect();
-    if let Some(env_file) = &args.env_file {
-        let path = absolute(&current, env_file);
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read the environment file `{}`", path.display()))?;
-        environment.extend(parse_env_file(&text));
-    }
+    let env_file = match &args.env_file {
+        Some(env_file) => {
+            let path = absolute(&current, env_file);
+            let text = std::fs::read_to_string(&path).with_context(|| {
+                format!("cannot read the environment file `{}`", path.display())
+            })?;
+            Some((env_file.display().to_string(), parse_env_file(&text)))
+        }
+        None => None,
+    };
     let tool_path = std::env::var_os("PATH")
         .map(|path| std::env::split_paths(&path).collect())
         .unwrap_or_default();
@@ -79,6 +84,7 @@ fn resolve(args: DoctorArgs) -> Result<DoctorOptions> {
         child_root,
         offline: args.offline,
         environment,
+        env_file,
         tool_path,
     })
 }
@@ -88,42 +94,5 @@ fn absolute(base: &Path, path: &Path) -> PathBuf {
         path.to_path_buf()
     } else {
         base.join(path)
-    }
-}
-
-/// `NAME=value` lines as dotenv writes them: `export ` allowed, `#` comments, quotes stripped.
-pub fn parse_env_file(text: &str) -> BTreeMap<String, String> {
-    let mut variables = BTreeMap::new();
-    for line in text.lines() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let line = line.strip_prefix("export ").unwrap_or(line);
-        let Some((name, value)) = line.split_once('=') else {
-            continue;
-        };
-        let value = value.trim();
-        let value = match value.chars().next() {
-            Some(quote @ ('"' | '\'')) => value[1..].split(quote).next().unwrap_or_default(),
-            _ => value.split(" #").next().unwrap_or_default().trim(),
-        };
-        variables.insert(name.trim().to_string(), value.to_string());
-    }
-    variables
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn env_files_are_read_like_dotenv() {
-        let variables =
-            parse_env_file("# c\nexport A=1\nB=\"two words\" \nC='x#y'\nD=plain # note\n");
-        assert_eq!(variables["A"], "1");
-        assert_eq!(variables["B"], "two words");
-        assert_eq!(variables["C"], "x#y");
-        assert_eq!(variables["D"], "plain");
     }
 }

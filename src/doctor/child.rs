@@ -66,6 +66,24 @@ impl FileProblem {
             FileProblem::Unreadable(reason) => format!("`{path}` cannot be read: {reason}"),
         }
     }
+
+    /// A fix that never throws away the user's version of `path`.
+    pub fn fix_keeping_your_work(&self, path: &str) -> String {
+        match self {
+            FileProblem::Missing => format!(
+                "bring back the committed copy: `git restore --source=HEAD -- {path}` (the file is gone, so nothing of yours is lost)"
+            ),
+            FileProblem::NotAFile => format!(
+                "move what is there aside (`mv {path} {path}.aside`), then bring back the committed copy: `git restore --source=HEAD -- {path}`"
+            ),
+            FileProblem::TooLarge(_) | FileProblem::NotText => format!(
+                "compare it with the committed copy (`git diff -- {path}`; `git show HEAD:{path}` prints that copy without touching yours)"
+            ),
+            FileProblem::Unreadable(_) => {
+                format!("give yourself read access (`chmod u+r {path}`), then run doctor again")
+            }
+        }
+    }
 }
 
 /// The outcome of reading one file of the child.

@@ -13,6 +13,7 @@ mod project;
 mod python;
 pub mod report;
 mod runtime;
+pub mod settings;
 mod sql;
 mod supabase;
 mod template;
@@ -29,8 +30,10 @@ pub struct DoctorOptions {
     pub child_root: PathBuf,
     /// Do not contact a template remote.
     pub offline: bool,
-    /// Variables the deploy will see: the process environment, overlaid with `--env-file`.
+    /// The process environment (the child's `.env` is read under it, `--env-file` over it).
     pub environment: BTreeMap<String, String>,
+    /// `--env-file`: the path as given, and its variables.
+    pub env_file: Option<(String, BTreeMap<String, String>)>,
     /// Folders searched for tools, in order (the `PATH`).
     pub tool_path: Vec<PathBuf>,
 }
@@ -42,13 +45,17 @@ pub fn run_checks(options: &DoctorOptions) -> Result<Report, ChildError> {
         // Starting `python3 --version` can take longer than every other check (a pyenv shim is a
         // shell script): run the tools while the child is read.
         let tools = scope.spawn(|| tools::checks(&options.tool_path));
+        let (settings, dot_env) =
+            settings::resolve(&child, &options.environment, options.env_file.as_ref());
+        let environment = settings.values();
         let mut checks = Vec::new();
         checks.extend(project::checks(&child));
         checks.extend(template::checks(&child, options.offline));
         checks.extend(vercel::checks(&child));
-        checks.extend(supabase::checks(&child, &options.environment));
+        checks.extend(supabase::checks(&child, &environment));
         checks.extend(github::checks(&child));
-        checks.extend(runtime::checks(&child, &options.environment));
+        checks.push(dot_env);
+        checks.extend(runtime::checks(&child, &settings));
         match tools.join() {
             Ok(tools) => {
                 checks.extend(local_python::check(

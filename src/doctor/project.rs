@@ -4,7 +4,7 @@
 use git2::{Repository, RepositoryState, StatusOptions};
 
 use super::check::{Check, Group};
-use super::child::{Child, RECORD_FILE};
+use super::child::{Child, FileProblem, RECORD_FILE};
 use crate::update::state::{self as update_state, UpdateState};
 
 const GROUP: Group = Group::Project;
@@ -52,7 +52,7 @@ fn record(child: &Child) -> Check {
             format!("`{RECORD_FILE}` is not valid: {}", problems.join("; ")),
         )
         .file(RECORD_FILE)
-        .fix("restore it from git (`git checkout -- .osorganic.toml`); it is written by osorganic")
+        .fix("correct the keys named above by hand; `git diff -- .osorganic.toml` shows what changed since the last commit")
     }
 }
 
@@ -60,8 +60,20 @@ fn record(child: &Child) -> Check {
 fn conflict_markers(child: &Child) -> Vec<Check> {
     let mut checks = Vec::new();
     for file in &child.files {
-        // Unreadable, binary or oversized files are reported by the checks that care about them.
-        let Ok(text) = child.read(file) else { continue };
+        // Binary or oversized files are reported by the checks that care about them; a file nobody can read
+        // could hide anything, markers included.
+        let text = match child.read(file) {
+            Ok(text) => text,
+            Err(problem @ FileProblem::Unreadable(_)) => {
+                checks.push(
+                    Check::error("project.readable", GROUP, problem.describe(file))
+                        .file(file.as_str())
+                        .fix(problem.fix_keeping_your_work(file)),
+                );
+                continue;
+            }
+            Err(_) => continue,
+        };
         let marker = text.lines().position(|line| {
             line.starts_with("<<<<<<< ")
                 || line == "<<<<<<<"
@@ -81,7 +93,7 @@ fn conflict_markers(child: &Child) -> Vec<Check> {
             );
         }
     }
-    if checks.is_empty() {
+    if checks.iter().all(|check| check.id != "project.conflicts") {
         checks.push(Check::ok("project.conflicts", GROUP, "no conflict markers"));
     }
     checks
@@ -238,7 +250,10 @@ fn unfinished(repository: &Repository, prefix: Option<&str>) -> Check {
         return Check::error(
             "project.update",
             GROUP,
-            format!("{} files have unresolved conflicts", conflicts.len()),
+            match conflicts.len() {
+                1 => "1 file has unresolved conflicts".to_string(),
+                many => format!("{many} files have unresolved conflicts"),
+            },
         )
         .file(first.as_str())
         .fix("resolve them and `git add` them, then commit");

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::check::{Check, Group};
 use super::child::Child;
 use super::python::{imports, is_provided, is_standard_library, requirements};
+use super::settings::{DOT_ENV, Origin, Settings, is_placeholder};
 
 const GROUP: Group = Group::Runtime;
 const ENV_EXAMPLE: &str = ".env.example";
@@ -15,19 +16,21 @@ const DEPLOYED_CODE: &[&str] = &["api", "osorganicai", "src"];
 /// GitHub webhook secrets shorter than this are guessable; `openssl rand -hex 32` gives 64.
 const MIN_WEBHOOK_SECRET: usize = 32;
 
-pub fn checks(child: &Child, environment: &BTreeMap<String, String>) -> Vec<Check> {
-    let mut checks = variables(child, environment);
-    checks.push(webhook_secret(environment));
+pub fn checks(child: &Child, settings: &Settings) -> Vec<Check> {
+    let environment = settings.values();
+    let mut checks = variables(child, settings);
+    checks.push(webhook_secret(&environment));
     checks.extend(requirements_cover_imports(child));
     checks
 }
 
-/// A variable `.env.example` names, and whether its comment calls it optional.
+/// A variable `.env.example` names, its example value, and whether its comment calls it optional.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Variable {
     name: String,
     line: u64,
     optional: bool,
+    example: String,
 }
 
 /// `NAME=value` lines; a `# NAME=...` line or one whose comment (inline or just above) says
@@ -46,17 +49,18 @@ fn example_variables(text: &str) -> Vec<Variable> {
             None => (false, line),
         };
         let body = body.strip_prefix("export ").unwrap_or(body);
-        let name = body
+        let assignment = body
             .split_once('=')
-            .map(|(name, _)| name.trim())
-            .filter(|name| is_variable_name(name));
-        match name {
-            Some(name) => {
+            .map(|(name, value)| (name.trim(), value.trim()))
+            .filter(|(name, _)| is_variable_name(name));
+        match assignment {
+            Some((name, example)) => {
                 let inline_optional = body.to_lowercase().contains("optional");
                 variables.push(Variable {
                     name: name.to_string(),
                     line: index as u64 + 1,
                     optional: commented || comment_says_optional || inline_optional,
+                    example: example.trim_matches(['"', '\'']).to_string(),
                 });
                 comment_says_optional = false;
             }
@@ -92,14 +96,15 @@ const GITHUB_APP: [&str; 3] = [
     "GITHUB_APP_INSTALLATION_ID",
 ];
 
-fn variables(child: &Child, environment: &BTreeMap<String, String>) -> Vec<Check> {
+fn variables(child: &Child, settings: &Settings) -> Vec<Check> {
+    let environment = &settings.values();
     let text = match child.read(ENV_EXAMPLE) {
         Ok(text) => text,
         Err(problem) => {
             return vec![
                 Check::error("runtime.env", GROUP, problem.describe(ENV_EXAMPLE))
                     .file(ENV_EXAMPLE)
-                    .fix("restore it from the template: `git checkout -- .env.example`"),
+                    .fix(problem.fix_keeping_your_work(ENV_EXAMPLE)),
             ];
         }
     };
@@ -121,7 +126,11 @@ fn variables(child: &Child, environment: &BTreeMap<String, String>) -> Vec<Check
     let mut seen = BTreeSet::new();
     let mut optional_unset = 0;
     for variable in example_variables(&text) {
-        if !seen.insert(variable.name.clone()) || is_set(&variable.name) {
+        if !seen.insert(variable.name.clone()) {
+            continue;
+        }
+        if is_set(&variable.name) {
+            checks.extend(placeholder(&variable, settings));
             continue;
         }
         let name = variable.name.as_str();
@@ -145,7 +154,7 @@ fn variables(child: &Child, environment: &BTreeMap<String, String>) -> Vec<Check
             Check::error("runtime.env", GROUP, message)
                 .file(ENV_EXAMPLE)
                 .line(Some(variable.line))
-                .fix(format!("set it in the environment or `--env-file`, and on Vercel: `vercel env add {name}`")),
+                .fix(format!("put it in `{DOT_ENV}` for local runs (`cp .env.example .env` gives the list), and on Vercel: `vercel env add {name}`")),
         );
     }
     if checks.is_empty() {
@@ -157,7 +166,54 @@ fn variables(child: &Child, environment: &BTreeMap<String, String>) -> Vec<Check
         };
         checks.push(Check::ok("runtime.env", GROUP, message));
     }
+    checks.push(origins(&seen, settings));
     checks
+}
+
+/// A set variable whose value is still `.env.example`'s placeholder (the `PASSWORD` in a connection string).
+fn placeholder(variable: &Variable, settings: &Settings) -> Option<Check> {
+    let value = settings.values().remove(&variable.name)?;
+    if value != variable.example || !is_placeholder(&variable.example) {
+        return None;
+    }
+    let origin = settings.origin(&variable.name)?;
+    let name = &variable.name;
+    let check = Check::error(
+        "runtime.placeholder",
+        GROUP,
+        format!(
+            "`{name}` (from {}) is still the placeholder of `.env.example`",
+            origin.describe()
+        ),
+    )
+    .fix(format!(
+        "replace it with the real value in {}",
+        origin.describe()
+    ));
+    Some(match origin.file() {
+        Some(file) => check.file(file),
+        None => check.file(ENV_EXAMPLE).line(Some(variable.line)),
+    })
+}
+
+/// Where each variable of `.env.example` that is set came from: `.env`, the environment or `--env-file`.
+fn origins(names: &BTreeSet<String>, settings: &Settings) -> Check {
+    let mut by_origin: BTreeMap<Origin, Vec<&str>> = BTreeMap::new();
+    for name in names {
+        if let Some(origin) = settings.origin(name) {
+            by_origin.entry(origin.clone()).or_default().push(name);
+        }
+    }
+    let parts: Vec<String> = by_origin
+        .iter()
+        .map(|(origin, names)| format!("from {}: {}", origin.describe(), names.join(", ")))
+        .collect();
+    let message = if parts.is_empty() {
+        "no variable of `.env.example` is set".to_string()
+    } else {
+        format!("settings {}", parts.join("; "))
+    };
+    Check::ok("runtime.origins", GROUP, message)
 }
 
 fn webhook_secret(environment: &BTreeMap<String, String>) -> Check {
@@ -202,7 +258,7 @@ fn requirements_cover_imports(child: &Child) -> Vec<Check> {
                     problem.describe(REQUIREMENTS),
                 )
                 .file(REQUIREMENTS)
-                .fix("restore it from the template: `git checkout -- requirements.txt`"),
+                .fix(problem.fix_keeping_your_work(REQUIREMENTS)),
             ];
         }
     };

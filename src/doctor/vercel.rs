@@ -50,7 +50,7 @@ pub fn checks(child: &Child) -> Vec<Check> {
         Err(problem) => checks.push(
             Check::error("vercel.json", GROUP, problem.describe(VERCEL_JSON))
                 .file(VERCEL_JSON)
-                .fix("restore it from the template: `git checkout -- vercel.json`"),
+                .fix(problem.fix_keeping_your_work(VERCEL_JSON)),
         ),
     }
     checks.push(python_version(child));
@@ -148,7 +148,7 @@ fn functions(child: &Child, config: &Map<String, Value>, text: &str) -> Vec<Chec
                         format!("`{pattern}` maxDuration {duration} is outside 1-{limit} s, the {plan} plan's range"),
                     )
                     .file(VERCEL_JSON)
-                    .line(line_of(text, "\"maxDuration\"").or(line))
+                    .line(line_of_after(text, &format!("\"{pattern}\""), "\"maxDuration\"").or(line))
                     .fix(format!("set `maxDuration` to at most {limit}")),
                 ),
             }
@@ -161,7 +161,7 @@ fn functions(child: &Child, config: &Map<String, Value>, text: &str) -> Vec<Chec
                     format!("`{pattern}` sets `memory`, which Fluid compute ignores"),
                 )
                 .file(VERCEL_JSON)
-                .line(line_of(text, "\"memory\"").or(line))
+                .line(line_of_after(text, &format!("\"{pattern}\""), "\"memory\"").or(line))
                 .fix(
                     "remove `memory`; choose memory in the project's Functions settings on Vercel",
                 ),
@@ -241,6 +241,13 @@ fn python_version(child: &Child) -> Check {
         .line(Some(1))
         .fix("declare a supported version: `echo 3.12 > .python-version`")
     }
+}
+
+/// The 1-based line of the first `needle` after the first `after`: a key inside the object `after` opens.
+fn line_of_after(text: &str, after: &str, needle: &str) -> Option<u64> {
+    let start = text.find(after)?;
+    let offset = start + text[start..].find(needle)?;
+    Some(text[..offset].matches('\n').count() as u64 + 1)
 }
 
 /// The 1-based line of the first occurrence of `needle`.

@@ -69,6 +69,8 @@ impl QuestionKind {
 #[derive(Debug, Clone)]
 pub struct FilesSection {
     pub exclude: Vec<String>,
+    pub managed: Vec<String>,
+    pub seeded: Vec<String>,
     exclude_set: GlobSet,
     managed_set: GlobSet,
     seeded_set: GlobSet,
@@ -264,6 +266,8 @@ fn files_section(raw: RawFiles) -> Result<FilesSection, ManifestError> {
         managed_set: glob_set("managed", &raw.managed)?,
         seeded_set: glob_set("seeded", &raw.seeded)?,
         exclude: raw.exclude,
+        managed: raw.managed,
+        seeded: raw.seeded,
     })
 }
 

@@ -2,7 +2,9 @@
 
 mod completions;
 mod doctor;
+mod doctor_settings;
 mod help;
+mod hermetic;
 mod spawn;
 mod spawn_interrupt;
 mod spawn_templates;

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::check::{Check, Group};
-use super::child::Child;
+use super::child::{Child, FileProblem};
 use super::sql::parse_migration;
 use schema::Schema;
 
@@ -63,9 +63,12 @@ pub fn checks(child: &Child, environment: &BTreeMap<String, String>) -> Vec<Chec
             Err(problem) => checks.push(
                 Check::error("supabase.sql", GROUP, problem.describe(file))
                     .file(*file)
-                    .fix(format!(
-                        "replace it with a SQL text file or delete it: `git rm {file}`"
-                    )),
+                    .fix(match problem {
+                        FileProblem::NotText | FileProblem::TooLarge(_) => format!(
+                            "move it out of the migrations, keeping it: `mkdir -p supabase/not-migrations && git mv {file} supabase/not-migrations/`"
+                        ),
+                        _ => problem.fix_keeping_your_work(file),
+                    }),
             ),
         }
     }

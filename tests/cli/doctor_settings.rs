@@ -1,0 +1,223 @@
+//! doctor as a newcomer meets it: `cp .env.example .env && osorganic doctor` reads `.env` (never exporting it),
+//! names placeholders and where each setting came from; its fixes keep the user's work; its locations point at
+//! the key.
+
+use serde_json::Value;
+
+use crate::support::TestEnv;
+
+/// Variables a deploy could run with (never real secrets).
+const DOT_ENV: &str = "GITHUB_WEBHOOK_SECRET=0123456789abcdef0123456789abcdef\n\
+DATABASE_URL=postgresql://postgres.ref:pw@aws-0-eu-west-1.pooler.supabase.com:6543/postgres\n\
+GITHUB_TOKEN=github_pat_test\n\
+GITHUB_REPOSITORY=acme/demo\n\
+OSORGANIC_BOT_LOGIN=demo-bot[bot]\n\
+LLM_PROVIDER=offline\n\
+CRON_SECRET=cron-secret-for-tests\n";
+
+/// The runtime's variables, removed from doctor's own environment so only the child's files count.
+const RUNTIME_VARIABLES: &[&str] = &[
+    "GITHUB_WEBHOOK_SECRET",
+    "DATABASE_URL",
+    "GITHUB_TOKEN",
+    "GITHUB_REPOSITORY",
+    "OSORGANIC_BOT_LOGIN",
+    "LLM_PROVIDER",
+    "OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "CRON_SECRET",
+];
+
+fn spawned() -> TestEnv {
+    let env = TestEnv::new();
+    env.spawn(&["demo", "--yes"]).success();
+    env
+}
+
+/// `osorganic doctor --offline --json --path demo`: exit code and report.
+fn doctor(env: &TestEnv) -> (i32, Value) {
+    let mut command = env.osorganic();
+    command.args(["doctor", "--offline", "--json", "--path", "demo"]);
+    for name in RUNTIME_VARIABLES {
+        command.env_remove(name);
+    }
+    let output = command.output().unwrap();
+    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+        panic!(
+            "not JSON ({error}): {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    });
+    (output.status.code().unwrap_or(-1), report)
+}
+
+fn checks<'a>(report: &'a Value, id: &str) -> Vec<&'a Value> {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|check| check["id"] == id)
+        .collect()
+}
+
+#[test]
+fn doctor_reads_dot_env_and_flags_the_example_placeholder() {
+    let env = spawned();
+    std::fs::copy(env.path("demo/.env.example"), env.path("demo/.env")).unwrap();
+    let (code, report) = doctor(&env);
+    assert_eq!(code, 1, "{report:#}");
+    // The connection string of `.env.example` is a placeholder, pointed at in `.env`.
+    let placeholders = checks(&report, "runtime.placeholder");
+    assert!(
+        placeholders.iter().any(|check| check["status"] == "error"
+            && check["file"] == ".env"
+            && check["message"]
+                .as_str()
+                .unwrap()
+                .contains("`DATABASE_URL` (from `.env`)")),
+        "{report:#}"
+    );
+    // A secret doctor cannot know is named, with the file to put it in.
+    assert!(
+        checks(&report, "runtime.env").iter().any(|check| {
+            check["message"] == "`GITHUB_WEBHOOK_SECRET` is not set"
+                && check["fix"].as_str().unwrap().contains("`.env`")
+        }),
+        "{report:#}"
+    );
+    // Real defaults equal to the example (`LLM_PROVIDER=offline`) are not placeholders.
+    assert!(
+        placeholders
+            .iter()
+            .all(|check| !check["message"].as_str().unwrap().contains("LLM_PROVIDER")),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn doctor_passes_with_settings_in_dot_env_and_says_where_they_came_from() {
+    let env = spawned();
+    env.write("demo/.env", DOT_ENV);
+    let (_, report) = doctor(&env);
+    let runtime_errors: Vec<_> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|check| check["group"] == "runtime" && check["status"] == "error")
+        .collect();
+    assert!(runtime_errors.is_empty(), "{report:#}");
+    let origins = checks(&report, "runtime.origins");
+    let message = origins[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("from `.env`: ") && message.contains("DATABASE_URL"),
+        "{message}"
+    );
+    assert!(
+        checks(&report, "runtime.dotenv")[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`.env` read"),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn an_env_file_given_on_the_command_line_wins_over_dot_env() {
+    let env = spawned();
+    env.write(
+        "demo/.env",
+        &DOT_ENV.replace("CRON_SECRET=cron-secret-for-tests\n", ""),
+    );
+    env.write("deploy.env", "CRON_SECRET=from-the-flag\n");
+    let output = env
+        .osorganic()
+        .args([
+            "doctor",
+            "--offline",
+            "--json",
+            "--path",
+            "demo",
+            "--env-file",
+            "deploy.env",
+        ])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let message = checks(&report, "runtime.origins")[0]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.contains("from `deploy.env`: CRON_SECRET"),
+        "{message}"
+    );
+}
+
+#[test]
+fn every_fix_doctor_prints_keeps_the_users_work() {
+    let env = spawned();
+    // Break the child in the ways whose fixes used to discard files: a missing vercel.json and
+    // requirements.txt, a binary migration, an invalid record.
+    std::fs::remove_file(env.path("demo/vercel.json")).unwrap();
+    std::fs::remove_file(env.path("demo/requirements.txt")).unwrap();
+    std::fs::write(
+        env.path("demo/supabase/migrations/20250201000000_blob.sql"),
+        [0u8, 159, 146, 150, 0, 1],
+    )
+    .unwrap();
+    let record = env.read("demo/.osorganic.toml");
+    env.write(
+        "demo/.osorganic.toml",
+        &record.replacen("[answers]", "[answers]\nproject_name = 3", 1),
+    );
+    let (_, report) = doctor(&env);
+    let fixes: Vec<&str> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|check| check["fix"].as_str())
+        .collect();
+    assert!(fixes.len() > 3, "{report:#}");
+    for fix in fixes {
+        for discarding in ["git checkout --", "git rm ", "git reset --hard", "rm -"] {
+            assert!(!fix.contains(discarding), "`{fix}` could throw work away");
+        }
+    }
+}
+
+#[test]
+fn max_duration_is_pointed_at_in_its_own_function() {
+    // Regression: the line was the first `maxDuration` of the file, in another function.
+    let env = spawned();
+    let text = env.read("demo/vercel.json");
+    let broken = text.replacen("\"maxDuration\": 10", "\"maxDuration\": 900", 1);
+    assert_ne!(text, broken);
+    env.write("demo/vercel.json", &broken);
+    let wanted = broken
+        .lines()
+        .position(|line| line.contains("\"maxDuration\": 900"))
+        .unwrap()
+        + 1;
+    let (_, report) = doctor(&env);
+    let errors: Vec<_> = checks(&report, "vercel.max-duration")
+        .into_iter()
+        .filter(|check| check["status"] == "error")
+        .collect();
+    assert_eq!(errors.len(), 1, "{report:#}");
+    assert_eq!(errors[0]["line"], wanted, "{report:#}");
+}
+
+#[test]
+fn doctor_reports_who_owns_the_childs_files() {
+    let env = spawned();
+    let (_, report) = doctor(&env);
+    let ownership = checks(&report, "template.ownership");
+    let message = ownership[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("managed (`osorganicai/**`)")
+            && message.contains("seeded (`src/agents/**`)")
+            && message.contains("merged three-way"),
+        "{message}"
+    );
+    assert_eq!(ownership[0]["status"], "ok");
+}
