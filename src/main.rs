@@ -8,6 +8,7 @@ use osorganic::commands::{self, ExitStatus};
 use osorganic::printer::Printer;
 
 fn main() -> ExitCode {
+    osorganic::printer::honour_no_color();
     let cli = Cli::parse();
     let printer = Printer::stderr();
     match commands::run(cli, &printer) {

@@ -48,6 +48,7 @@ pub fn spawn(args: SpawnArgs, printer: &Printer) -> Result<ExitStatus> {
     let options = resolve_options(args)?;
     check_destination(&options.destination)?;
     let source = template::load(&options.source).context("could not load the template")?;
+    install_interrupt_handler();
     let answers = answer_questions(&source, &options)?;
     let rendered = template::render(&source, &answers, &options.name)
         .context("could not render the template")?;
@@ -61,7 +62,7 @@ pub fn spawn(args: SpawnArgs, printer: &Printer) -> Result<ExitStatus> {
         report_dry_run(printer, &options, &rendered)?;
         return Ok(ExitStatus::Success);
     }
-    watch_for_interrupt();
+    WRITING.store(true, Ordering::SeqCst);
     let staging = create_staging(&options.destination)?;
     write_child(staging.path(), &rendered, &record, &source, options.git)?;
     move_into_place(staging, &options.destination)?;
@@ -150,10 +151,23 @@ fn answer_questions(source: &TemplateSource, options: &SpawnOptions) -> Result<A
     )?)
 }
 
-/// From here on Ctrl-C stops the spawn between two files instead of killing the process mid-write.
-fn watch_for_interrupt() {
+/// Whether the child is being written: Ctrl-C then stops the spawn between two files.
+static WRITING: AtomicBool = AtomicBool::new(false);
+
+/// Ctrl-C while the questions are asked ends the spawn with the terminal's cursor shown again (a choice menu
+/// hides it); once writing has started it stops the spawn between two files instead of killing it mid-write.
+fn install_interrupt_handler() {
     // Fails only when a handler is already installed, which then keeps doing the same job.
-    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+    let _ = ctrlc::set_handler(|| {
+        if WRITING.load(Ordering::SeqCst) {
+            INTERRUPTED.store(true, Ordering::SeqCst);
+        } else {
+            let _ = console::Term::stderr().show_cursor();
+            let _ = console::Term::stdout().show_cursor();
+            eprintln!();
+            std::process::exit(130);
+        }
+    });
 }
 
 fn check_interrupted() -> std::io::Result<()> {
@@ -281,9 +295,9 @@ fn report_dry_run(
     printer.status(
         "Would spawn",
         format!(
-            "`{}`: {} files{git} (dry run, nothing written)",
+            "`{}`: {}{git} (dry run, nothing written)",
             options.destination.display(),
-            paths.len()
+            crate::printer::count(paths.len(), "file")
         ),
     );
     Ok(())
@@ -305,8 +319,12 @@ fn report_spawned(
     printer.status(
         "Spawned",
         format!(
-            "`{}` from {} {} ({}): {file_count} files{git}",
-            options.name, template_info.name, template_info.version, source.origin.source
+            "`{}` from {} {} ({}): {}{git}",
+            options.name,
+            template_info.name,
+            template_info.version,
+            source.origin.source,
+            crate::printer::count(file_count, "file")
         ),
     );
     let folder = relative_to_current(&options.destination);

@@ -246,9 +246,14 @@ pub fn accepts(question: &Question) -> String {
         QuestionKind::Int => "an integer".to_string(),
         QuestionKind::Choice => format!("one of: {}", question.choices.join(", ")),
     };
-    match &question.validate {
-        Some(regex) => format!("{base} matching `{}`", regex.as_str()),
-        None => base,
+    // The rule in words: the question's help says what a valid answer looks like; the regex is for the machine.
+    match (&question.validate, question.help.as_str()) {
+        (Some(_), "") => format!(
+            "{base} in the form the template's `{}` question asks for",
+            question.name
+        ),
+        (Some(_), help) => format!("{base} as the question asks: {help}"),
+        (None, _) => base,
     }
 }
 

@@ -8,11 +8,17 @@ use thiserror::Error;
 /// Vercel allows 100 characters; 64 keeps the folder, the repository and the Python stem readable.
 pub const MAX_NAME_LEN: usize = 64;
 
+/// Python's lowercase keywords (`None`, `True` and `False` are capitalised: `none` is a fine stem).
 const PYTHON_KEYWORDS: &[&str] = &[
-    "false", "none", "true", "and", "as", "assert", "async", "await", "break", "class", "continue",
-    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
-    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
-    "with", "yield",
+    "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del", "elif",
+    "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda",
+    "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with", "yield",
+];
+
+/// Device names Windows reserves in every folder: a folder called `con` cannot be created or cloned there.
+const WINDOWS_RESERVED: &[&str] = &[
+    "con", "prn", "aux", "nul", "com1", "com2", "com3", "com4", "com5", "com6", "com7", "com8",
+    "com9", "lpt1", "lpt2", "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9",
 ];
 
 /// A valid child name: lowercase ASCII letters and digits in dash-separated words, starting with a letter.
@@ -92,15 +98,23 @@ fn refusal_reason(text: &str) -> Option<&'static str> {
     if PYTHON_KEYWORDS.contains(&text) {
         return Some("it is a Python keyword");
     }
+    if WINDOWS_RESERVED.contains(&text) {
+        return Some(
+            "Windows reserves it as a device name, so the folder could not be cloned there",
+        );
+    }
     None
 }
 
-/// Lowercase, every run of other characters becomes one dash, leading digits and dashes dropped, cut to length.
+/// Lowercase, accented Latin letters folded to their base (`é` -> `e`, `ß` -> `ss`), every run of other
+/// characters one dash, leading digits and dashes dropped, cut to length.
 pub fn normalise(text: &str) -> String {
     let mut normalised = String::new();
-    for character in text.chars() {
-        if character.is_ascii_alphanumeric() {
-            normalised.push(character.to_ascii_lowercase());
+    for character in text.chars().flat_map(|c| c.to_lowercase()) {
+        if let Some(base) = latin_base(character) {
+            normalised.push_str(base);
+        } else if character.is_ascii_alphanumeric() {
+            normalised.push(character);
         } else if !normalised.is_empty() && !normalised.ends_with('-') {
             normalised.push('-');
         }
@@ -111,6 +125,32 @@ pub fn normalise(text: &str) -> String {
         cut.pop();
     }
     cut
+}
+
+/// The ASCII letters an accented lowercase Latin letter stands for, if it is one.
+fn latin_base(character: char) -> Option<&'static str> {
+    Some(match character {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => "a",
+        'æ' => "ae",
+        'ç' | 'ć' | 'č' => "c",
+        'ď' | 'đ' | 'ð' => "d",
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ė' | 'ę' | 'ě' => "e",
+        'ğ' => "g",
+        'ì' | 'í' | 'î' | 'ï' | 'ī' | 'į' | 'ı' => "i",
+        'ł' | 'ľ' | 'ĺ' => "l",
+        'ñ' | 'ń' | 'ň' => "n",
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ő' => "o",
+        'œ' => "oe",
+        'ř' | 'ŕ' => "r",
+        'ś' | 'š' | 'ş' => "s",
+        'ß' => "ss",
+        'ť' | 'ţ' => "t",
+        'ù' | 'ú' | 'û' | 'ü' | 'ū' | 'ů' | 'ű' | 'ų' => "u",
+        'ý' | 'ÿ' => "y",
+        'ź' | 'ż' | 'ž' => "z",
+        'þ' => "th",
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -140,6 +180,31 @@ mod tests {
         }
         assert!(ChildName::parse(&"a".repeat(65)).is_err());
         assert!(ChildName::parse(&"a".repeat(64)).is_ok());
+    }
+
+    #[test]
+    fn accented_letters_fold_to_their_base() {
+        // Regression: `café-ü` became `caf`.
+        assert_eq!(normalise("café-ü"), "cafe-u");
+        assert_eq!(normalise("Straße Köln"), "strasse-koln");
+        assert_eq!(
+            ChildName::parse("café-ü")
+                .unwrap_err()
+                .suggestion
+                .as_deref(),
+            Some("cafe-u")
+        );
+    }
+
+    #[test]
+    fn none_and_true_are_folder_names_and_con_is_not() {
+        for good in ["none", "true", "false"] {
+            assert!(ChildName::parse(good).is_ok(), "{good} was refused");
+        }
+        for reserved in ["con", "nul", "com1", "lpt9"] {
+            let error = ChildName::parse(reserved).unwrap_err();
+            assert!(error.reason.contains("Windows"), "{error}");
+        }
     }
 
     #[test]

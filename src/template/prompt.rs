@@ -80,8 +80,9 @@ impl Prompter for TerminalPrompter {
                 .map_err(failed),
             _ => {
                 let mut input = Input::<String>::new().with_prompt(prompt).allow_empty(true);
-                if let Some(default) = default {
-                    input = input.default(plain_text(default));
+                // An empty default is no default: dialoguer would show it as `[]`; an empty answer is allowed anyway.
+                if let Some(default) = default.map(plain_text).filter(|text| !text.is_empty()) {
+                    input = input.default(default);
                 }
                 let text = input
                     .validate_with(|text: &String| {

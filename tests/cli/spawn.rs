@@ -125,7 +125,12 @@ fn spawn_refuses_invalid_answers_naming_the_question() {
         .stderr(predicate::str::contains("`colour`").and(predicate::str::contains("does not ask")));
     env.spawn(&["demo", "--yes", "--define", "bot_login=not a login"])
         .code(2)
-        .stderr(predicate::str::contains("`bot_login`").and(predicate::str::contains("matching")));
+        // The rule in words (the question's help), never the raw regex.
+        .stderr(
+            predicate::str::contains("`bot_login`")
+                .and(predicate::str::contains("as the question asks:"))
+                .and(predicate::str::contains("^[").not()),
+        );
     env.spawn(&["demo", "--yes", "--define", "domain"])
         .code(2)
         .stderr(predicate::str::contains("KEY=VALUE"));
