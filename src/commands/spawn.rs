@@ -63,6 +63,10 @@ pub fn spawn(args: SpawnArgs, printer: &Printer) -> Result<ExitStatus> {
         return Ok(ExitStatus::Success);
     }
     WRITING.store(true, Ordering::SeqCst);
+    if let Some(parent) = options.destination.parent() {
+        fs::create_dir_all(parent)
+            .with_context(|| format!("could not create the folder `{}`", parent.display()))?;
+    }
     let staging = create_staging(&options.destination)?;
     write_child(staging.path(), &rendered, &record, &source, options.git)?;
     move_into_place(staging, &options.destination)?;
@@ -111,8 +115,15 @@ fn read_answers_file(path: &Path) -> Result<AnswerLayer> {
     ))
 }
 
-/// The destination must be absent or an empty folder, and its parent must exist.
+/// The destination must be absent or an empty folder; missing parent folders are created when the child is
+/// written, but no ancestor may be a file.
 fn check_destination(destination: &Path) -> Result<()> {
+    if destination.exists() && !destination.is_dir() {
+        bail!(
+            "`{}` is a file, not a folder: choose a folder that does not exist or is empty",
+            destination.display()
+        );
+    }
     if destination.exists() {
         let empty = destination.is_dir()
             && fs::read_dir(destination)
@@ -126,14 +137,17 @@ fn check_destination(destination: &Path) -> Result<()> {
             );
         }
     }
-    match destination.parent() {
-        Some(parent) if parent.is_dir() => Ok(()),
-        Some(parent) => bail!(
-            "the folder `{}` does not exist: create it first",
-            parent.display()
-        ),
-        None => bail!("`{}` cannot be a child's folder", destination.display()),
+    let Some(parent) = destination.parent() else {
+        bail!("`{}` cannot be a child's folder", destination.display());
+    };
+    if let Some(file) = parent.ancestors().find(|ancestor| ancestor.is_file()) {
+        bail!(
+            "`{}` is a file, so `{}` cannot be created inside it",
+            file.display(),
+            destination.display()
+        );
     }
+    Ok(())
 }
 
 fn answer_questions(source: &TemplateSource, options: &SpawnOptions) -> Result<Answers> {

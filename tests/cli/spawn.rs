@@ -183,9 +183,26 @@ fn spawn_refuses_a_destination_that_is_not_empty() {
     std::fs::create_dir(env.path("empty")).unwrap();
     env.spawn(&["demo", "--yes", "--dest", "empty"]).success();
     assert!(env.path("empty/.osorganic.toml").is_file());
-    env.spawn(&["demo", "--yes", "--dest", "no/such/parent/demo"])
+    // Missing parent folders are created.
+    env.spawn(&["demo", "--yes", "--dest", "new/parent/demo"])
+        .success();
+    assert!(env.path("new/parent/demo/.osorganic.toml").is_file());
+}
+
+#[test]
+fn spawn_onto_a_file_says_it_is_a_file() {
+    // Regression: `--dest` onto a file said "not an empty folder".
+    let env = TestEnv::new();
+    env.write("notes.txt", "mine");
+    env.spawn(&["demo", "--yes", "--dest", "notes.txt"])
         .code(2)
-        .stderr(predicate::str::contains("does not exist"));
+        .stderr(
+            predicate::str::contains("`").and(predicate::str::contains("is a file, not a folder")),
+        );
+    env.spawn(&["demo", "--yes", "--dest", "notes.txt/demo"])
+        .code(2)
+        .stderr(predicate::str::contains("is a file, so"));
+    assert_eq!(env.read("notes.txt"), "mine");
 }
 
 #[test]

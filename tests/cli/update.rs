@@ -237,6 +237,8 @@ fn update_without_template_change_is_already_up_to_date() {
     let head = env.head();
     let stderr = env.update_expecting(&[], 0);
     assert!(stderr.contains("already up to date"), "{stderr}");
+    // One answer, not "done already up to date".
+    assert!(!stderr.contains("done"), "{stderr}");
     assert_eq!(env.head(), head);
     assert_eq!(env.status(), "");
     env.update_expecting(&["--check"], 0);

@@ -63,10 +63,11 @@ pub fn up_to_date(options: &UpdateOptions, record: &ChildRecord, printer: &Print
     let version = record.template.version.as_str();
     // stdout may be closed; the summary on stderr still says it.
     let _ = print_json(options, "up-to-date", version, version, &[]);
-    printer.status(
-        "done",
-        format!("already up to date with {} {version}", record.template.name),
-    );
+    // No verb: "done already up to date" read as two answers at once.
+    printer.info(format!(
+        "already up to date with {} {version}",
+        record.template.name
+    ));
     ExitStatus::Success
 }
 
