@@ -159,15 +159,48 @@ pub struct DoctorArgs {
     #[arg(long)]
     pub offline: bool,
 
-    /// Read environment variables from this file as well as the environment
+    /// Read environment variables from this file over the environment and the child's `.env`
     #[arg(long, value_name = "FILE")]
     pub env_file: Option<PathBuf>,
 }
 
+/// The command line with `help --help` (or `-h`) read as `--help`: clap's help subcommand takes no flags and would
+/// refuse it.
+pub fn arguments(args: impl IntoIterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    let asks_help_of_help = args.len() > 2
+        && args[1] == "help"
+        && args[2..].iter().all(|arg| arg == "--help" || arg == "-h");
+    if asks_help_of_help {
+        vec![args[0].clone(), "--help".into()]
+    } else {
+        args
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Cli;
+    use super::{Cli, arguments};
     use clap::CommandFactory;
+
+    #[test]
+    fn help_of_help_is_the_help() {
+        let read = |line: &[&str]| -> Vec<String> {
+            arguments(line.iter().map(std::ffi::OsString::from))
+                .into_iter()
+                .map(|arg| arg.to_string_lossy().into_owned())
+                .collect()
+        };
+        assert_eq!(
+            read(&["osorganic", "help", "--help"]),
+            ["osorganic", "--help"]
+        );
+        assert_eq!(read(&["osorganic", "help", "-h"]), ["osorganic", "--help"]);
+        assert_eq!(
+            read(&["osorganic", "help", "spawn"]),
+            ["osorganic", "help", "spawn"]
+        );
+    }
 
     #[test]
     fn verify_cli() {

@@ -9,7 +9,7 @@ use osorganic::printer::Printer;
 
 fn main() -> ExitCode {
     osorganic::printer::honour_no_color();
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(osorganic::cli::arguments(std::env::args_os()));
     let printer = Printer::stderr();
     match commands::run(cli, &printer) {
         Ok(status) => status.into(),

@@ -72,3 +72,14 @@ fn a_reader_that_goes_away_is_not_an_error() {
         );
     }
 }
+
+#[test]
+fn help_of_help_prints_the_help() {
+    // Regression: `osorganic help --help` was refused as an unknown subcommand.
+    TestEnv::new()
+        .osorganic()
+        .args(["help", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Examples:"));
+}
