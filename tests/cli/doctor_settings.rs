@@ -221,3 +221,21 @@ fn doctor_reports_who_owns_the_childs_files() {
     );
     assert_eq!(ownership[0]["status"], "ok");
 }
+
+#[cfg(unix)]
+#[test]
+fn an_unreadable_dot_env_is_an_error_not_fine() {
+    // A link to itself cannot be read, even by root (whom file modes do not stop).
+    let env = spawned();
+    std::os::unix::fs::symlink(".env", env.path("demo/.env")).unwrap();
+    let (code, report) = doctor(&env);
+    assert_eq!(code, 1, "{report:#}");
+    let dot_env = checks(&report, "runtime.dotenv");
+    assert_eq!(dot_env[0]["status"], "error", "{report:#}");
+    assert_eq!(dot_env[0]["file"], ".env");
+    let fix = dot_env[0]["fix"].as_str().unwrap();
+    assert!(
+        !fix.contains("git checkout") && !fix.contains("git rm"),
+        "{fix}"
+    );
+}
