@@ -17,8 +17,8 @@ alter table public.code_generations
   add column proposal_status text,
   add column base_commit text,
   add column checks jsonb not null default '[]'::jsonb,
-  add column check_rounds integer not null default 0,
-  add column steps integer not null default 0,
+  add column check_rounds bigint not null default 0,
+  add column steps bigint not null default 0,
   add column minutes numeric(10, 2) not null default 0,
   add column budget_exhausted text,
   add column budget_remaining text,
@@ -34,18 +34,28 @@ comment on column public.code_generations.checks is
 alter table public.code_generations drop constraint code_generations_status_check;
 alter table public.code_generations add constraint code_generations_status_check
   check (status in ('opened', 'rejected', 'failed', 'published', 'commented', 'refused', 'conflict')) not valid;
-alter table public.code_generations validate constraint code_generations_status_check;
 
 alter table public.code_generations add constraint code_generations_proposal_status_check
   check (proposal_status in ('ready', 'checks_failing', 'budget_exhausted', 'failed', 'no_changes')) not valid;
-alter table public.code_generations validate constraint code_generations_proposal_status_check;
 
 alter table public.code_generations add constraint code_generations_base_commit_check
   check (base_commit ~ '^[0-9a-f]{40}([0-9a-f]{24})?$') not valid;
-alter table public.code_generations validate constraint code_generations_base_commit_check;
 
 alter table public.code_generations add constraint code_generations_usage_check
   check (check_rounds >= 0 and steps >= 0 and minutes >= 0) not valid;
+
+commit;
+
+-- Validated in a transaction of its own: VALIDATE CONSTRAINT takes only a SHARE UPDATE EXCLUSIVE
+-- lock, so reads and writes go on while it scans.
+begin;
+
+set local lock_timeout = '5s';
+set local statement_timeout = '60s';
+
+alter table public.code_generations validate constraint code_generations_status_check;
+alter table public.code_generations validate constraint code_generations_proposal_status_check;
+alter table public.code_generations validate constraint code_generations_base_commit_check;
 alter table public.code_generations validate constraint code_generations_usage_check;
 
 commit;

@@ -18,12 +18,22 @@ set local statement_timeout = '60s';
 alter table public.jobs drop constraint jobs_status_check;
 alter table public.jobs add constraint jobs_status_check
   check (status in ('pending', 'dispatched', 'running', 'succeeded', 'failed', 'cancelled', 'abandoned')) not valid;
-alter table public.jobs validate constraint jobs_status_check;
 
 comment on column public.jobs.status is
   'pending, dispatched, running, then succeeded or failed; cancelled or abandoned when stopped. '
   'Only pending and dispatched jobs are ever dispatched.';
 comment on column public.jobs.last_error is
   'Why the last dispatch or run failed, or why the job was cancelled or abandoned.';
+
+commit;
+
+-- Validated in a transaction of its own: VALIDATE CONSTRAINT takes only a SHARE UPDATE EXCLUSIVE
+-- lock, so reads and writes go on while it scans.
+begin;
+
+set local lock_timeout = '5s';
+set local statement_timeout = '60s';
+
+alter table public.jobs validate constraint jobs_status_check;
 
 commit;

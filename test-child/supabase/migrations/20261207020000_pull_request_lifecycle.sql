@@ -18,7 +18,6 @@ set local statement_timeout = '60s';
 alter table public.jobs drop constraint jobs_kind_check;
 alter table public.jobs add constraint jobs_kind_check
   check (kind in ('product_owner', 'developer', 'fix', 'revise', 'lifecycle')) not valid;
-alter table public.jobs validate constraint jobs_kind_check;
 
 create table public.pull_request_states (
   id bigint generated always as identity primary key,
@@ -27,7 +26,7 @@ create table public.pull_request_states (
   pull_number bigint not null,
   branch text not null,
   state text not null default 'open',
-  fix_rounds integer not null default 0,
+  fix_rounds bigint not null default 0,
   last_fix_sha text,
   ready_sha text,
   created_at timestamptz not null default pg_catalog.now(),
@@ -62,5 +61,16 @@ begin
   end loop;
 end
 $$;
+
+commit;
+
+-- Validated in a transaction of its own: VALIDATE CONSTRAINT takes only a SHARE UPDATE EXCLUSIVE
+-- lock, so reads and writes go on while it scans.
+begin;
+
+set local lock_timeout = '5s';
+set local statement_timeout = '60s';
+
+alter table public.jobs validate constraint jobs_kind_check;
 
 commit;
