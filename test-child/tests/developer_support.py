@@ -65,23 +65,30 @@ def pricing_module() -> str:
     return "\n".join(lines[:PRICING_LINES]) + "\n"
 
 
+def shop_files(agents_toml: str | None = None) -> dict[str, str]:
+    """The files of a small shop: a long pricing module, its tests, ruff and pytest settings, and
+    `config/agents.toml` when given."""
+    files = {
+        "shop/__init__.py": "",
+        "shop/pricing.py": pricing_module(),
+        "tests/__init__.py": "",
+        "tests/test_pricing.py": "from shop.pricing import price_of_line_0\n\n\n"
+        "def test_price_of_line_0() -> None:\n    assert price_of_line_0(2.0) == 2.0\n",
+        "pyproject.toml": '[tool.ruff]\nline-length = 120\n\n[tool.ruff.lint]\nselect = ["E", "F", "I"]\n\n'
+        '[tool.pytest.ini_options]\ntestpaths = ["tests"]\npythonpath = ["."]\n',
+        ".gitignore": "__pycache__/\n.pytest_cache/\n.ruff_cache/\n",
+    }
+    if agents_toml is not None:
+        files["config/agents.toml"] = agents_toml
+    return files
+
+
 def make_project(root: Path) -> Path:
-    """A git checkout on `main` of a small shop: a long pricing module, its tests, ruff settings."""
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "shop").mkdir()
-    (root / "shop" / "__init__.py").write_text("")
-    (root / "shop" / "pricing.py").write_text(pricing_module())
-    (root / "tests").mkdir()
-    (root / "tests" / "__init__.py").write_text("")
-    (root / "tests" / "test_pricing.py").write_text(
-        "from shop.pricing import price_of_line_0\n\n\n"
-        "def test_price_of_line_0() -> None:\n    assert price_of_line_0(2.0) == 2.0\n"
-    )
-    (root / "pyproject.toml").write_text(
-        '[tool.ruff]\nline-length = 120\n\n[tool.ruff.lint]\nselect = ["E", "F", "I"]\n\n'
-        '[tool.pytest.ini_options]\ntestpaths = ["tests"]\npythonpath = ["."]\n'
-    )
-    (root / ".gitignore").write_text("__pycache__/\n.pytest_cache/\n.ruff_cache/\n")
+    """A git checkout on `main` of the small shop (`shop_files`)."""
+    for relative, content in shop_files().items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
     git(root, "init", "-q", "-b", "main")
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "A shop")

@@ -16,7 +16,7 @@ import psycopg
 
 from osorganicai.proposal import read_proposal
 
-from .developer_support import BUGGY_LINE, FIXED_LINE, pricing_module
+from .developer_support import BUGGY_LINE, FIXED_LINE, shop_files
 from .fake_github_git import FakeGitHubGit
 from .fake_models import OPENAI_KEY, Exchange, Say, ScriptedModel
 
@@ -55,18 +55,7 @@ def job_environment(github: FakeGitHubGit, **extra: str) -> dict[str, str]:
 
 
 def a_shop(github: FakeGitHubGit) -> None:
-    github.create_repository(
-        {
-            "shop/__init__.py": "",
-            "shop/pricing.py": pricing_module(),
-            "tests/__init__.py": "",
-            "tests/test_pricing.py": "from shop.pricing import price_of_line_0\n\n\n"
-            "def test_price_of_line_0() -> None:\n    assert price_of_line_0(2.0) == 2.0\n",
-            "pyproject.toml": '[tool.pytest.ini_options]\ntestpaths = ["tests"]\npythonpath = ["."]\n',
-            ".gitignore": "__pycache__/\n",
-            "config/agents.toml": CHECKS,
-        }
-    )
+    github.create_repository(shop_files(CHECKS))
     github.add_issue(7, "Discounts raise the price", "apply_discount adds the percentage.", labels=("ready-for-dev",))
     github.add_comment(7, "This issue is ready for development. Refined description:\n\n- [ ] 10% off 100 is 90", BOT)
 

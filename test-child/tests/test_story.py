@@ -28,7 +28,7 @@ from osorganicai.service import Service
 from osorganicai.settings import Settings
 from osorganicai.webhook import create_app
 
-from .developer_support import BUGGY_LINE, FIXED_LINE, pricing_module
+from .developer_support import BUGGY_LINE, FIXED_LINE, shop_files
 from .fake_github_git import FakeGitHubGit
 from .fake_models import OPENAI_KEY, Exchange, Say, ScriptedModel
 from .lifecycle_support import fixture
@@ -175,18 +175,7 @@ class Story:
 
 
 def a_shop(github: FakeGitHubGit) -> None:
-    github.create_repository(
-        {
-            "shop/__init__.py": "",
-            "shop/pricing.py": pricing_module(),
-            "tests/__init__.py": "",
-            "tests/test_pricing.py": "from shop.pricing import price_of_line_0\n\n\n"
-            "def test_price_of_line_0() -> None:\n    assert price_of_line_0(2.0) == 2.0\n",
-            "pyproject.toml": '[tool.pytest.ini_options]\ntestpaths = ["tests"]\npythonpath = ["."]\n',
-            ".gitignore": "__pycache__/\n",
-            "config/agents.toml": CHECKS,
-        }
-    )
+    github.create_repository(shop_files(CHECKS))
     github.add_issue(ISSUE, "Discounts raise the price", "apply_discount adds the percentage.", author="alice")
     github.permissions.update({"alice": "write", BOT: "write"})
 
