@@ -294,6 +294,15 @@ class GitHubClient:
             json={"event_type": event_type, "client_payload": client_payload},
         )
 
+    def cancel_workflow_run(self, repository: str, run_id: int) -> bool:
+        """Ask GitHub to cancel a workflow run (202); False when the run had already completed (409).
+
+        Cancelling is idempotent, so a failed attempt may be sent again (`landed` finds nothing)."""
+        response = self.raw_request(
+            "POST", f"/repos/{repository}/actions/runs/{int(run_id)}/cancel", allow=(409,), landed=lambda: None
+        )
+        return response.status_code != 409
+
     # -- repository contents ----------------------------------------------------------------
     def get_repository(self, repository: str) -> dict[str, Any]:
         return self._json("GET", f"/repos/{repository}")
