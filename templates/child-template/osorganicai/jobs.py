@@ -68,15 +68,15 @@ def permission_refusal(github: GitHubClient, job: Job) -> str | None:
 
     A lookup that fails here raises: the job fails rather than acting for someone unchecked.
     """
-    from .github import WRITE_PERMISSIONS
+    from .steering import STEERING_ROLES_TEXT, steers
 
     login = job.verify_permission_of
     if login is None:
         return None
     permission = github.collaborator_permission(job.repository, login)
-    if permission in WRITE_PERMISSIONS:
+    if steers(permission):
         return None
-    return f"{login} has no write or triage access ({permission or 'none'}): not run"
+    return f"{login} has no {STEERING_ROLES_TEXT} access ({permission or 'none'}): not run"
 
 
 def sweep(store: Store, github: GitHubClient, *, limit: int = 20) -> SweepReport:

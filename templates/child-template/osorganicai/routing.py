@@ -8,8 +8,10 @@ pull_request_review_comment created, issue_comment created on the pull request, 
 closed, deployment_status created. The lifecycle job reads the stored delivery, checks the pull
 request's hidden marker and the people involved, and acts (`osorganicai/lifecycle/`).
 Everything else is acknowledged and ignored. The job kinds are `jobs.JOB_KINDS`.
-Only people with write or triage access may start an agent: their `author_association` says
-so (OWNER, MEMBER, COLLABORATOR), or else the caller looks up their permission.
+Only people who steer (`steering.steers`: write, maintain or admin, and an issue's author on their
+own issue) start the Product Owner. The repository's OWNER and the issue's author are known from
+the payload; anyone else (MEMBER and COLLABORATOR included, who may hold only triage or read
+access) is looked up by the caller (`Decision.permission_lookup`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 
 from .labels import LABEL_READY_FOR_DEV, RUNTIME_MARKER, same_login
 
-TRUSTED_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
+TRUSTED_ASSOCIATIONS = frozenset({"OWNER"})  # the repository's owner administers it; MEMBER or COLLABORATOR may be triage
 PRODUCT_OWNER = "product_owner"  # the names of jobs.JOB_KINDS (kept here so routing imports nothing heavy)
 DEVELOPER = "developer"
 LIFECYCLE = "lifecycle"
@@ -133,6 +135,7 @@ def decide(event: str, payload: dict[str, Any], *, bot_login: str | None, config
         # GitHub lets only triage-or-higher collaborators (and the runtime's own bot) label issues.
         return Decision(DEVELOPER, f"labelled {LABEL_READY_FOR_DEV}", repository, number)
 
+    issue_author = _dict(issue.get("user")).get("login")
     # The runtime's own comments are known by their marker, not by their author: with a person's token
     # the runtime comments as that person, who must still be heard.
     if key == "issue_comment.created":
@@ -145,11 +148,11 @@ def decide(event: str, payload: dict[str, Any], *, bot_login: str | None, config
         association = comment.get("author_association")
         actor = author.get("login") or sender_login
     else:
-        author = _dict(issue.get("user"))
         # When someone other than the author acts, the payload does not carry their association.
-        by_author = bool(sender_login) and same_login(author.get("login"), sender_login)
-        association = issue.get("author_association") if by_author else None
+        association = issue.get("author_association") if same_login(issue_author, sender_login) else None
         actor = sender_login
+    if actor and same_login(issue_author, actor):
+        return Decision(PRODUCT_OWNER, f"{key} by the issue's author {actor} on their own issue", repository, number)
     if association in TRUSTED_ASSOCIATIONS:
         return Decision(PRODUCT_OWNER, f"{key} by {association.lower()}", repository, number)
     if not actor:

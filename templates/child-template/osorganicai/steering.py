@@ -6,6 +6,10 @@ for one job); a lookup that fails counts as no permission.
 The runtime's own comments are recognised by the hidden marker (`labels.RUNTIME_MARKER`), not by
 the account that posted them: with a person's token the runtime posts as that person, and that
 person's own comments (without the marker) still steer.
+
+`steers` is the rule itself, pure, so that the webhook (which decides whether a delivery starts the
+Product Owner), the agent that checks a permission the webhook could not, and `Steering` all apply
+the same one. Triage and read access do not steer.
 """
 
 from __future__ import annotations
@@ -15,7 +19,13 @@ from typing import Any
 from .labels import is_runtime_text, same_login
 
 STEERING_PERMISSIONS = frozenset({"admin", "maintain", "write"})
+STEERING_ROLES_TEXT = "write, maintain or admin"
 NOT_STEERING_NOTE = "not from someone who steers this issue (no write access): information only, not requirements"
+
+
+def steers(permission: str | None, *, is_issue_author: bool = False) -> bool:
+    """Whether someone with `permission` on the repository steers the agents on an issue."""
+    return is_issue_author or permission in STEERING_PERMISSIONS
 
 
 class Steering:
@@ -40,7 +50,7 @@ class Steering:
             return False
         if same_login(login, self._issue_author):
             return True
-        return self.permission(login) in STEERING_PERMISSIONS
+        return steers(self.permission(login))
 
     def is_own_comment(self, login: str | None, body: Any) -> bool:
         """The runtime's comment: its marker, posted by the account the runtime uses."""

@@ -328,7 +328,7 @@ def handle_delivery(service: Service, event: str, delivery_id: str, body: bytes,
 def _check_permission(service: Service, decision: Decision) -> Decision:
     if not decision.permission_lookup or not decision.repository:
         return decision
-    from .github import WRITE_PERMISSIONS
+    from .steering import STEERING_ROLES_TEXT, steers
 
     login = decision.permission_lookup
     github = service.github()
@@ -338,8 +338,8 @@ def _check_permission(service: Service, decision: Decision) -> Decision:
         permission = github.collaborator_permission(decision.repository, login)
     except Exception as error:  # noqa: BLE001 - GitHub unreachable or failing: the agent checks again
         return _verify_later(decision, login, f"lookup failed: {error.__class__.__name__}")
-    if permission not in WRITE_PERMISSIONS:
-        return Decision(None, f"{login} has no write or triage access ({permission or 'none'})")
+    if not steers(permission):
+        return Decision(None, f"{login} has no {STEERING_ROLES_TEXT} access ({permission or 'none'})")
     return Decision(decision.kind, f"{decision.reason} ({permission})", decision.repository, decision.issue_number)
 
 
