@@ -2,14 +2,12 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use osorganic::cli::Cli;
 use osorganic::commands::{self, ExitStatus};
 use osorganic::printer::Printer;
 
 fn main() -> ExitCode {
     osorganic::printer::honour_no_color();
-    let cli = Cli::parse_from(osorganic::cli::arguments(std::env::args_os()));
+    let cli = commands::parse(osorganic::cli::arguments(std::env::args_os()));
     let printer = Printer::stderr();
     match commands::run(cli, &printer) {
         Ok(status) => status.into(),

@@ -4,6 +4,7 @@
 
 pub mod answers;
 mod context;
+pub mod help;
 pub mod manifest;
 pub mod name;
 pub mod prompt;

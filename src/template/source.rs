@@ -136,6 +136,16 @@ fn looks_like_url(text: &str) -> bool {
     text.contains("://") || (text.contains('@') && text.contains(':') && !Path::new(text).exists())
 }
 
+/// The embedded template's `template.toml`, parsed: what `spawn --help` lists.
+pub fn embedded_manifest() -> Result<Manifest, SourceError> {
+    let path = join_tree_path(EMBEDDED_ROOT, MANIFEST_FILE);
+    let text = EMBEDDED
+        .get_file(&path)
+        .map(|file| String::from_utf8_lossy(file.contents()))
+        .ok_or_else(|| SourceError::NotFound(path.clone()))?;
+    Manifest::parse(&text).map_err(|error| SourceError::Manifest { path, error })
+}
+
 /// Loads a template: finds its root, parses `template.toml`, resolves includes and reads every file they cover.
 pub fn load(spec: &SourceSpec) -> Result<TemplateSource, SourceError> {
     let (reader, origin) = open(spec)?;

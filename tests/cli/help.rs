@@ -83,3 +83,52 @@ fn help_of_help_prints_the_help() {
         .success()
         .stdout(predicate::str::contains("Examples:"));
 }
+
+/// The help of every command, as a person reads it: a change to a flag, an example or the embedded template's
+/// questions shows up here for review.
+#[test]
+fn help_texts_are_as_reviewed() {
+    let env = TestEnv::new();
+    for (name, args) in [
+        ("osorganic", &["--help"][..]),
+        ("spawn", &["spawn", "--help"]),
+        ("update", &["update", "--help"]),
+        ("doctor", &["doctor", "--help"]),
+    ] {
+        let output = env
+            .osorganic()
+            .args(args)
+            .env("COLUMNS", "100")
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        let text = String::from_utf8(output.stdout).unwrap();
+        insta::assert_snapshot!(format!("help_{name}"), text);
+    }
+}
+
+#[test]
+fn spawn_help_lists_every_question_of_the_embedded_template() {
+    let manifest_text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/templates/child-template/template.toml"
+    ))
+    .unwrap();
+    let keys: Vec<&str> = manifest_text
+        .lines()
+        .filter_map(|line| line.strip_prefix("[questions.")?.strip_suffix(']'))
+        .collect();
+    assert!(keys.len() >= 5, "{keys:?}");
+    let help = TestEnv::new()
+        .osorganic()
+        .args(["spawn", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    for key in keys {
+        assert!(
+            help.contains(&format!("\n  {key}\n")),
+            "{key} is missing from:\n{help}"
+        );
+    }
+}

@@ -28,7 +28,8 @@ fn every_run_of_the_binary_names_a_temporary_folder() {
     let mut unplaced = Vec::new();
     for entry in std::fs::read_dir(&tests_folder).unwrap() {
         let path = entry.unwrap().path();
-        if path.file_name().is_some_and(|name| name == "hermetic.rs") {
+        let is_rust_source = path.extension().is_some_and(|extension| extension == "rs");
+        if !is_rust_source || path.file_name().is_some_and(|name| name == "hermetic.rs") {
             continue;
         }
         let text = std::fs::read_to_string(&path).unwrap();

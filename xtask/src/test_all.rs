@@ -19,6 +19,11 @@ pub fn test_all() -> Result<()> {
         Command::new(&cargo)
             .args(["test", "--workspace"])
             .env("OSORGANIC_BIN", &osorganic)
+            // A snapshot that differs fails the test; `cargo insta review` is how a person accepts it.
+            .env(
+                "INSTA_UPDATE",
+                std::env::var("INSTA_UPDATE").unwrap_or_else(|_| "no".to_owned()),
+            )
             .current_dir(project_root()),
     )?;
     let written = written_by_tests(&before, &root_status()?);
