@@ -71,7 +71,7 @@ impl Printer {
         self.line(format!("{} {message}", style("hint:").cyan().bold()));
     }
 
-    /// Prints an error with every cause in its chain, one `caused by:` line each.
+    /// Prints an error with every cause in its chain, one `caused by:` line each, then the hint a cause calls for.
     pub fn error_chain(&self, error: &anyhow::Error) {
         self.error(error);
         for cause in error.chain().skip(1) {
@@ -81,12 +81,43 @@ impl Printer {
                 cause_text(cause)
             ));
         }
+        if let Some(hint) = hint_for(error) {
+            self.hint(hint);
+        }
     }
 
     fn line(&self, text: String) {
         // stderr may be closed; there is nowhere left to report that.
         let _ = self.term.write_line(&text);
     }
+}
+
+/// What a person can do about an error whose cause the operating system named: a full disk, a read-only one.
+pub fn hint_for(error: &anyhow::Error) -> Option<&'static str> {
+    let io_kind = |cause: &(dyn std::error::Error + 'static)| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .map(std::io::Error::kind)
+    };
+    let says =
+        |cause: &(dyn std::error::Error + 'static), text: &str| cause_text(cause).contains(text);
+    if error.chain().any(|cause| {
+        io_kind(cause) == Some(std::io::ErrorKind::StorageFull)
+            || says(cause, "No space left on device")
+            || io_kind(cause) == Some(std::io::ErrorKind::QuotaExceeded)
+    }) {
+        return Some(
+            "no space left on the disk (or over quota): free some space, then run the command again; a spawn leaves \
+             nothing behind, and an update that stopped is undone by `osorganic update --abort`",
+        );
+    }
+    if error.chain().any(|cause| {
+        io_kind(cause) == Some(std::io::ErrorKind::ReadOnlyFilesystem)
+            || says(cause, "Read-only file system")
+    }) {
+        return Some("the disk is read-only here: choose a writable folder (spawn: --dest DIR)");
+    }
+    None
 }
 
 /// One cause of an error chain as a person reads it: libgit2's message without its class and code numbers.
@@ -115,6 +146,21 @@ mod tests {
         assert!(!colour_wanted(true, Some("dumb"), None));
         assert!(!colour_wanted(true, None, None));
         assert!(!colour_wanted(true, Some("xterm"), Some("0")));
+    }
+
+    #[test]
+    fn a_full_disk_gets_a_hint_whichever_layer_saw_it() {
+        let io = anyhow::Error::new(std::io::Error::from_raw_os_error(28))
+            .context("could not write the child's files");
+        assert!(super::hint_for(&io).is_some_and(|hint| hint.starts_with("no space left")));
+        let git = anyhow::Error::new(git2::Error::from_str(
+            "failed to write: No space left on device",
+        ))
+        .context("could not create the child's git repository");
+        assert!(super::hint_for(&git).is_some_and(|hint| hint.starts_with("no space left")));
+        let read_only = anyhow::Error::new(std::io::Error::from_raw_os_error(30));
+        assert!(super::hint_for(&read_only).is_some_and(|hint| hint.contains("read-only")));
+        assert_eq!(super::hint_for(&anyhow::anyhow!("something else")), None);
     }
 
     #[test]
