@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use clap::CommandFactory;
 use clap_complete::Shell;
 
-use super::ExitStatus;
+use super::exit_status::ExitStatus;
 use crate::cli::Cli;
 
 /// Writes the completion script for `shell` to `out`.

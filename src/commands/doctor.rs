@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use super::ExitStatus;
+use super::exit_status::ExitStatus;
 use crate::cli::DoctorArgs;
 use crate::doctor::settings::parse_env_file;
 use crate::doctor::{self, DoctorOptions, report};

@@ -1,7 +1,5 @@
 //! One module per subcommand, and the exit status every command shares.
 
-use std::process::ExitCode;
-
 use anyhow::Result;
 use clap::{CommandFactory, FromArgMatches};
 
@@ -10,29 +8,11 @@ use crate::printer::Printer;
 
 pub mod completions;
 pub mod doctor;
+pub mod exit_status;
 pub mod spawn;
 pub mod update;
 
-/// How a command ended; the process exit code is decided here and nowhere else.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExitStatus {
-    /// 0: the command did what was asked.
-    Success,
-    /// 1: the user must act (conflicts to resolve, doctor errors, a dirty tree, a child behind its template).
-    UserActionNeeded,
-    /// 2: a usage error or an unexpected failure.
-    Error,
-}
-
-impl From<ExitStatus> for ExitCode {
-    fn from(status: ExitStatus) -> Self {
-        match status {
-            ExitStatus::Success => ExitCode::from(0),
-            ExitStatus::UserActionNeeded => ExitCode::from(1),
-            ExitStatus::Error => ExitCode::from(2),
-        }
-    }
-}
+pub use exit_status::ExitStatus;
 
 /// The command line: clap's, with `spawn --help` listing the embedded template's questions.
 pub fn command_line() -> clap::Command {

@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail};
 use console::style;
 use tempfile::TempDir;
 
-use super::ExitStatus;
+use super::exit_status::ExitStatus;
 use crate::cli::SpawnArgs;
 use crate::git;
 use crate::printer::Printer;

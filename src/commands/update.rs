@@ -1,59 +1,21 @@
 //! `osorganic update`: resolve the flags, run the update library ([`crate::update`]) step by step, print what
 //! happened and decide the exit status.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use git2::Repository;
 
-use super::ExitStatus;
+use super::exit_status::ExitStatus;
 use crate::cli::UpdateArgs;
 use crate::printer::Printer;
 use crate::update::apply::{self, Applied, UpdateWrite};
 use crate::update::refusal::Refusal;
 use crate::update::state::{self, InProgress, UpdateLock};
-use crate::update::{self as library, Standing, UpdateRequest, plan};
+use crate::update::{self as library, Standing, plan};
 
+mod options;
 mod report;
 
-/// What the command was asked to do, resolved from the flags before any I/O.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    Merge,
-    Check,
-    DryRun,
-    Abort,
-}
-
-/// `UpdateArgs` resolved once: what to do, how to print it, and the request for the library.
-struct UpdateOptions {
-    mode: Mode,
-    json: bool,
-    request: UpdateRequest,
-}
-
-impl UpdateOptions {
-    fn resolve(args: UpdateArgs) -> Result<Self> {
-        let child = std::path::absolute(&args.path)
-            .with_context(|| format!("cannot resolve the child path `{}`", args.path.display()))?;
-        let mode = match (args.abort, args.check, args.dry_run) {
-            (true, _, _) => Mode::Abort,
-            (_, true, _) => Mode::Check,
-            (_, _, true) => Mode::DryRun,
-            _ => Mode::Merge,
-        };
-        Ok(Self {
-            mode,
-            json: args.json,
-            request: UpdateRequest {
-                child,
-                from: args.from,
-                to: args.to,
-                defines: args.answers.defines,
-                yes: args.answers.yes,
-                switch_template: args.switch_template,
-            },
-        })
-    }
-}
+use options::{Mode, UpdateOptions};
 
 pub fn update(args: UpdateArgs, printer: &Printer) -> Result<ExitStatus> {
     let options = UpdateOptions::resolve(args)?;

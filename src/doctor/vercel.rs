@@ -4,20 +4,18 @@
 use globset::GlobBuilder;
 use serde_json::{Map, Value};
 
-use super::check::{Check, Group};
+use super::check::Check;
 use super::child::Child;
 
+mod layout;
 mod paths;
 
-const GROUP: Group = Group::Vercel;
-const VERCEL_JSON: &str = "vercel.json";
+use layout::{GROUP, VERCEL_JSON, line_of, line_of_after};
+
 const PYTHON_VERSION_FILE: &str = ".python-version";
 
 /// Python versions Vercel's Python runtime runs; anything else silently falls back to its default.
 const SUPPORTED_PYTHON: &[&str] = &["3.12", "3.13", "3.14"];
-
-/// Source files Vercel turns into functions under `api/`.
-const FUNCTION_EXTENSIONS: &[&str] = &["py", "js", "mjs", "cjs", "ts", "mts", "go", "rb"];
 
 pub fn checks(child: &Child) -> Vec<Check> {
     let mut checks = Vec::new();
@@ -241,17 +239,4 @@ fn python_version(child: &Child) -> Check {
         .line(Some(1))
         .fix("declare a supported version: `echo 3.12 > .python-version`")
     }
-}
-
-/// The 1-based line of the first `needle` after the first `after`: a key inside the object `after` opens.
-fn line_of_after(text: &str, after: &str, needle: &str) -> Option<u64> {
-    let start = text.find(after)?;
-    let offset = start + text[start..].find(needle)?;
-    Some(text[..offset].matches('\n').count() as u64 + 1)
-}
-
-/// The 1-based line of the first occurrence of `needle`.
-fn line_of(text: &str, needle: &str) -> Option<u64> {
-    let offset = text.find(needle)?;
-    Some(text[..offset].matches('\n').count() as u64 + 1)
 }

@@ -2,7 +2,7 @@
 //! parent, a rebuilt base) is named `osorganic: render NAME VERSION` and carries the fingerprint of the record it
 //! renders as an `Osorganic-Render:` trailer. Base lookup reads both to check a candidate against the record.
 
-use super::ChildRecord;
+use super::child_record::ChildRecord;
 
 /// The subject prefix of every render commit.
 pub const PREFIX: &str = "osorganic: render";

@@ -5,7 +5,8 @@ use std::io::Write;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use super::{ExitStatus, UpdateOptions};
+use super::options::UpdateOptions;
+use crate::commands::exit_status::ExitStatus;
 use crate::printer::Printer;
 use crate::record::ChildRecord;
 use crate::update::describe_move;

@@ -2,7 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{Check, GROUP};
+use super::layout::GROUP;
+use crate::doctor::check::Check;
 
 /// `<14-digit timestamp>_name.sql`, with no two migrations sharing a timestamp.
 pub(super) fn names(migrations: &[&str]) -> Vec<Check> {

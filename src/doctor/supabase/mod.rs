@@ -4,18 +4,18 @@
 
 use std::collections::BTreeMap;
 
-use super::check::{Check, Group};
+use super::check::Check;
 use super::child::{Child, FileProblem};
 use super::sql::parse_migration;
 use schema::Schema;
 
+mod layout;
 mod migrations;
 mod rls;
 mod runtime_schema;
 mod schema;
 
-const GROUP: Group = Group::Supabase;
-const MIGRATIONS: &str = "supabase/migrations";
+use layout::{GROUP, MIGRATIONS};
 
 pub fn checks(child: &Child, environment: &BTreeMap<String, String>) -> Vec<Check> {
     let mut checks = Vec::new();

@@ -1,7 +1,7 @@
 //! Row level security: every public table enables it and has Supabase's default grants to `anon` and
 //! `authenticated` revoked.
 
-use super::GROUP;
+use super::layout::GROUP;
 use super::schema::{API_ROLES, Schema};
 use crate::doctor::check::Check;
 

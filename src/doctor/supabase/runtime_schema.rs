@@ -1,7 +1,7 @@
 //! The runtime's schema: the tables and columns `osorganicai` reads and writes exist in the migrations.
 
+use super::layout::{GROUP, MIGRATIONS};
 use super::schema::Schema;
-use super::{GROUP, MIGRATIONS};
 use crate::doctor::check::Check;
 
 /// Tables and columns the runtime (`osorganicai`) reads and writes, as the template's migration

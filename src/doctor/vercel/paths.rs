@@ -6,7 +6,7 @@ use std::path::Path;
 use regex::Regex;
 use serde_json::{Map, Value};
 
-use super::{FUNCTION_EXTENSIONS, GROUP, VERCEL_JSON, line_of};
+use super::layout::{FUNCTION_EXTENSIONS, GROUP, VERCEL_JSON, line_of};
 use crate::doctor::check::Check;
 use crate::doctor::child::Child;
 
