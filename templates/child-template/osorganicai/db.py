@@ -9,7 +9,8 @@ Every call is bounded, so the webhook answers within GitHub's 10 s even when the
 down or a table is locked: connecting waits at most `connect_timeout` seconds, waiting for a pooled
 connection at most `pool_timeout` seconds, and each transaction starts with `SET LOCAL`
 `statement_timeout` and `lock_timeout` (transaction-scoped, so they work through a transaction
-pooler, which forwards no startup options and shares server sessions between clients).
+pooler, which forwards no startup options and shares server sessions between clients). Inside an
+active deadline (`deadline.py`: the webhook's answer) each of these is capped by the time left.
 """
 
 from __future__ import annotations
@@ -27,10 +28,13 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from .deadline import budget
+
 CONNECT_TIMEOUT_SECONDS = 3
 POOL_TIMEOUT_SECONDS = 3.0
 STATEMENT_TIMEOUT_MS = 3000
 LOCK_TIMEOUT_MS = 2000
+MIN_STATEMENT_TIMEOUT_MS = 50  # less time left than this before a deadline: the call is not made
 
 # A job is `running` from the agent's start until it finishes. A workflow run that GitHub cancels or
 # times out never reports back, so the sweeper fails a job still running this long after its start:
@@ -177,12 +181,21 @@ class Store:
         The transaction's statements run under the store's statement and lock timeouts. Errors
         become StoreBusyError (timeouts), StoreDataError (a refused value) or StoreError.
         """
+        # Within an active deadline (the webhook's), each limit is also capped by the time left.
+        statement_ms = int(budget(self._statement_timeout_ms / 1000) * 1000)
+        if statement_ms < MIN_STATEMENT_TIMEOUT_MS:
+            raise StoreBusyError("database not called: the caller's deadline has passed")
+        lock_ms = min(self._lock_timeout_ms, statement_ms)
         try:
-            with self._get_pool().connection() as connection, connection.cursor(row_factory=dict_row) as cursor:
+            pool = self._get_pool()
+            with (
+                pool.connection(timeout=budget(self._pool_timeout)) as connection,
+                connection.cursor(row_factory=dict_row) as cursor,
+            ):
                 cursor.execute(
                     "select pg_catalog.set_config('statement_timeout', %s, true),"
                     " pg_catalog.set_config('lock_timeout', %s, true)",
-                    (f"{self._statement_timeout_ms}ms", f"{self._lock_timeout_ms}ms"),
+                    (f"{statement_ms}ms", f"{lock_ms}ms"),
                 )
                 yield cursor
         except (PoolTimeout, TimeoutError) as error:

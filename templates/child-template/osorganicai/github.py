@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import httpx
 
+from .deadline import budget
 from .settings import MissingSettingError, Settings
 
 API_VERSION = "2022-11-28"
@@ -158,6 +159,7 @@ class GitHubClient:
                 "User-Agent": USER_AGENT,
             },
         )
+        self._timeout = timeout
         self._max_attempts = max_attempts
         self._max_rate_limit_wait = max_rate_limit_wait
         self._sleep = sleep
@@ -210,8 +212,11 @@ class GitHubClient:
             attempt += 1
             request_headers = dict(headers or {})
             request_headers["Authorization"] = authorization or self._auth.header(self)
+            timeout = budget(self._timeout)  # less when the caller's deadline leaves less (deadline.py)
+            if timeout <= 0:
+                raise GitHubUnavailableError(f"GitHub {method} {path}: not sent, the caller's deadline has passed")
             try:
-                response = self._http.request(method, path, json=json, params=params, headers=request_headers)
+                response = self._http.request(method, path, json=json, params=params, headers=request_headers, timeout=timeout)
             except httpx.TransportError as error:
                 if attempt >= self._max_attempts or (method == "POST" and landed is None):
                     raise GitHubUnavailableError(f"GitHub {method} {path}: {error.__class__.__name__}: {error}") from error

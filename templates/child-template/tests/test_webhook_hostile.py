@@ -468,7 +468,7 @@ def test_a_delivery_stored_late_leaves_the_dispatch_to_the_sweeper(
 ) -> None:
     from osorganicai import webhook
 
-    monkeypatch.setattr(webhook, "HAND_OFF_CUTOFF_SECONDS", -1.0)
+    monkeypatch.setattr(webhook, "HAND_OFF_MIN_SECONDS", 100.0)
     response = post_signed(client, ISSUE, "late-1")
     assert response.status_code == 202 and response.json()["dispatched"] is False
     assert "sweeper" in response.json()["detail"]
