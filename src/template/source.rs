@@ -146,6 +146,25 @@ pub fn embedded_manifest() -> Result<Manifest, SourceError> {
     Manifest::parse(&text).map_err(|error| SourceError::Manifest { path, error })
 }
 
+/// The files of the embedded template under `folder` (a path inside the template root), with their bytes.
+pub fn embedded_files(folder: &str) -> Vec<(String, Vec<u8>)> {
+    EMBEDDED
+        .get_dir(join_tree_path(EMBEDDED_ROOT, folder))
+        .map(|dir| {
+            dir.files()
+                .map(|file| {
+                    let name = file
+                        .path()
+                        .file_name()
+                        .unwrap_or_default()
+                        .to_string_lossy();
+                    (join_tree_path(folder, &name), file.contents().to_vec())
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Loads a template: finds its root, parses `template.toml`, resolves includes and reads every file they cover.
 pub fn load(spec: &SourceSpec) -> Result<TemplateSource, SourceError> {
     let (reader, origin) = open(spec)?;

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use super::check::Check;
 use super::child::{Child, FileProblem};
 use super::sql::parse_migration;
+use runtime_schema::RuntimeSchema;
 use schema::Schema;
 
 mod layout;
@@ -74,7 +75,19 @@ pub fn checks(child: &Child, environment: &BTreeMap<String, String>) -> Vec<Chec
     }
     if !migrations.is_empty() {
         checks.extend(schema.security_checks());
-        checks.extend(schema.runtime_checks());
+        match RuntimeSchema::embedded() {
+            Ok(runtime) => {
+                checks.extend(schema.runtime_checks(&runtime, &child.record.template.version));
+            }
+            Err(error) => checks.push(
+                Check::error(
+                    "supabase.runtime-schema",
+                    GROUP,
+                    format!("this osorganic's own template migrations do not parse ({error})"),
+                )
+                .fix("reinstall osorganic from a clean checkout: `cargo install --path .`"),
+            ),
+        }
     }
     checks.push(database_url(environment));
     checks
@@ -163,24 +176,88 @@ mod tests {
 
     /// The migration the template ships: it must parse and satisfy every Supabase check.
     #[test]
-    fn the_template_migration_passes() {
-        let sql = include_str!(
-            "../../../templates/child-template/supabase/migrations/20250101000000_init.sql"
+    fn the_template_migrations_pass_and_the_runtime_schema_is_theirs() {
+        let runtime = RuntimeSchema::embedded().unwrap();
+        let names: Vec<&str> = runtime
+            .tables
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect();
+        for table in [
+            "webhook_events",
+            "jobs",
+            "agent_actions",
+            "code_generations",
+            "pull_request_states",
+        ] {
+            assert!(names.contains(&table), "{names:?}");
+        }
+        let code_generations = &runtime
+            .tables
+            .iter()
+            .find(|(name, _)| name == "code_generations")
+            .unwrap()
+            .1;
+        assert!(
+            code_generations.contains("proposal_status"),
+            "a later migration's column: {code_generations:?}"
         );
+
         let mut schema = Schema::default();
-        for statement in parse_migration(sql).unwrap().statements {
-            schema.apply("init.sql", &statement);
+        for (path, bytes) in crate::template::source::embedded_files(MIGRATIONS) {
+            for statement in parse_migration(&String::from_utf8_lossy(&bytes))
+                .unwrap()
+                .statements
+            {
+                schema.apply(&path, &statement);
+            }
         }
         let checks: Vec<Check> = schema
             .security_checks()
             .into_iter()
-            .chain(schema.runtime_checks())
+            .chain(schema.runtime_checks(&runtime, &runtime.version))
             .collect();
         assert!(
             checks
                 .iter()
                 .all(|check| check.status == crate::doctor::check::Status::Ok),
             "{checks:#?}"
+        );
+    }
+
+    #[test]
+    fn a_missing_runtime_column_is_an_error_at_the_same_version_and_a_warning_at_another() {
+        let runtime = RuntimeSchema::embedded().unwrap();
+        let mut schema = Schema::default();
+        let sql = "create table public.jobs (id uuid primary key);";
+        for statement in parse_migration(sql).unwrap().statements {
+            schema.apply("only_jobs.sql", &statement);
+        }
+        let same = schema.runtime_checks(&runtime, &runtime.version);
+        assert!(
+            same.iter()
+                .any(|check| check.status == crate::doctor::check::Status::Error
+                    && check
+                        .message
+                        .contains("table `jobs` lacks the runtime's column `attempts`, `")
+                    && check.message.contains("`kind`")),
+            "{same:#?}"
+        );
+        assert!(
+            same.iter()
+                .any(|check| check.message.contains("`agent_actions` is not created")),
+            "{same:#?}"
+        );
+        let older = schema.runtime_checks(&runtime, "0.0.1");
+        assert!(
+            older
+                .iter()
+                .all(|check| check.status == crate::doctor::check::Status::Warn),
+            "{older:#?}"
+        );
+        assert!(
+            older[0].message.contains("this child records 0.0.1"),
+            "{older:#?}"
         );
     }
 }

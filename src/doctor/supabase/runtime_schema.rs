@@ -1,105 +1,80 @@
-//! The runtime's schema: the tables and columns `osorganicai` reads and writes exist in the migrations.
+//! The runtime's schema: the tables and columns `osorganicai` reads and writes exist in the migrations. What the
+//! runtime needs is not a list kept by hand: it is what the template's own migrations create, replayed from the
+//! migrations embedded in this osorganic, so a new table or column in the template is checked the day it lands.
+
+use std::collections::BTreeSet;
 
 use super::layout::{GROUP, MIGRATIONS};
 use super::schema::Schema;
 use crate::doctor::check::Check;
+use crate::doctor::sql::parse_migration;
+use crate::template::source::{embedded_files, embedded_manifest};
 
-/// Tables and columns the runtime (`osorganicai`) reads and writes, as the template's migration
-/// creates them.
-const RUNTIME_SCHEMA: &[(&str, &[&str])] = &[
-    (
-        "webhook_events",
-        &[
-            "id",
-            "delivery_id",
-            "event",
-            "action",
-            "repository",
-            "issue_number",
-            "sender_login",
-            "payload",
-            "outcome",
-            "outcome_detail",
-        ],
-    ),
-    (
-        "jobs",
-        &[
-            "id",
-            "kind",
-            "status",
-            "repository",
-            "issue_number",
-            "webhook_event_id",
-            "attempts",
-            "last_error",
-            "dispatched_at",
-            "started_at",
-            "finished_at",
-            "created_at",
-        ],
-    ),
-    (
-        "conversations",
-        &[
-            "id",
-            "repository",
-            "issue_number",
-            "role",
-            "author_login",
-            "github_comment_id",
-            "content",
-            "created_at",
-        ],
-    ),
-    (
-        "agent_actions",
-        &[
-            "id",
-            "job_id",
-            "agent",
-            "action_type",
-            "repository",
-            "issue_number",
-            "payload",
-            "created_at",
-        ],
-    ),
-    (
-        "code_generations",
-        &[
-            "id",
-            "job_id",
-            "repository",
-            "issue_number",
-            "status",
-            "branch",
-            "commit_sha",
-            "pull_request_number",
-            "pull_request_url",
-            "files",
-            "rejection_reasons",
-            "provider",
-            "model",
-            "input_tokens",
-            "output_tokens",
-            "cost_usd",
-            "created_at",
-        ],
-    ),
-];
+/// The public tables and their columns, as the embedded template's migrations create them.
+#[derive(Debug)]
+pub(super) struct RuntimeSchema {
+    /// The embedded template's version: a child recorded at another version may legitimately differ.
+    pub(super) version: String,
+    pub(super) tables: Vec<(String, BTreeSet<String>)>,
+}
+
+impl RuntimeSchema {
+    /// Replays the embedded template's migrations, in name order, as doctor replays a child's.
+    pub(super) fn embedded() -> Result<Self, String> {
+        let version = embedded_manifest()
+            .map_err(|error| error.to_string())?
+            .template
+            .version;
+        let mut files = embedded_files(MIGRATIONS);
+        files.retain(|(path, _)| path.ends_with(".sql"));
+        files.sort();
+        let mut schema = Schema::default();
+        for (path, bytes) in &files {
+            let text = String::from_utf8_lossy(bytes);
+            let migration =
+                parse_migration(&text).map_err(|error| format!("{path}: {}", error.message))?;
+            for statement in &migration.statements {
+                schema.apply(path, statement);
+            }
+        }
+        let tables = schema
+            .public_tables()
+            .map(|(name, table)| (name.to_owned(), table.columns.clone()))
+            .collect();
+        Ok(Self { version, tables })
+    }
+}
 
 impl Schema {
-    pub(super) fn runtime_checks(&self) -> Vec<Check> {
+    /// Every table and column of `runtime` exists in this schema. A child recorded at the same template version as
+    /// the embedded one gets errors; at another version, warnings (its runtime may not use them yet).
+    pub(super) fn runtime_checks(
+        &self,
+        runtime: &RuntimeSchema,
+        child_version: &str,
+    ) -> Vec<Check> {
+        let same_version = child_version == runtime.version;
+        let problem = |message: String| {
+            if same_version {
+                Check::error("supabase.runtime-schema", GROUP, message)
+            } else {
+                Check::warn(
+                    "supabase.runtime-schema",
+                    GROUP,
+                    format!(
+                        "{message} (template {} creates it; this child records {child_version})",
+                        runtime.version
+                    ),
+                )
+            }
+        };
         let mut checks = Vec::new();
-        for (name, columns) in RUNTIME_SCHEMA {
+        for (name, columns) in &runtime.tables {
             let Some(table) = self.tables.get(&format!("public.{name}")) else {
                 checks.push(
-                    Check::error(
-                        "supabase.runtime-schema",
-                        GROUP,
-                        format!("the runtime's table `{name}` is not created by any migration"),
-                    )
+                    problem(format!(
+                        "the runtime's table `{name}` is not created by any migration"
+                    ))
                     .file(MIGRATIONS)
                     .fix("restore the runtime's migration from the template (`osorganic update`)"),
                 );
@@ -107,19 +82,15 @@ impl Schema {
             };
             let missing: Vec<&str> = columns
                 .iter()
-                .copied()
+                .map(String::as_str)
                 .filter(|column| !table.columns.contains(*column))
                 .collect();
             if !missing.is_empty() {
                 checks.push(
-                    Check::error(
-                        "supabase.runtime-schema",
-                        GROUP,
-                        format!(
-                            "table `{name}` lacks the runtime's column `{}`",
-                            missing.join("`, `")
-                        ),
-                    )
+                    problem(format!(
+                        "table `{name}` lacks the runtime's column `{}`",
+                        missing.join("`, `")
+                    ))
                     .file(table.file.as_str())
                     .line(Some(table.line))
                     .fix(
