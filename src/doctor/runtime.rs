@@ -15,11 +15,22 @@ const REQUIREMENTS: &str = "requirements.txt";
 const DEPLOYED_CODE: &[&str] = &["api", "osorganicai", "src"];
 /// GitHub webhook secrets shorter than this are guessable; `openssl rand -hex 32` gives 64.
 const MIN_WEBHOOK_SECRET: usize = 32;
+/// The console signs its session cookies with this; `osorganicai/settings.py` refuses shorter ones.
+const MIN_SESSION_SECRET: usize = 32;
+/// The console's sign-in: a GitHub OAuth App and the key that signs sessions. All three, or none.
+const CONSOLE_SIGN_IN: [&str; 3] = [
+    "GITHUB_OAUTH_CLIENT_ID",
+    "GITHUB_OAUTH_CLIENT_SECRET",
+    "CONSOLE_SESSION_SECRET",
+];
+/// Addresses of GitHub the runtime calls: the web (sign-in) and the REST API.
+const GITHUB_ADDRESSES: [&str; 2] = ["GITHUB_SERVER_URL", "GITHUB_API_URL"];
 
 pub fn checks(child: &Child, settings: &Settings) -> Vec<Check> {
     let environment = settings.values();
     let mut checks = variables(child, settings);
     checks.push(webhook_secret(&environment));
+    checks.extend(console_sign_in(&environment));
     checks.extend(requirements_cover_imports(child));
     checks
 }
@@ -246,6 +257,88 @@ fn webhook_secret(environment: &BTreeMap<String, String>) -> Check {
     }
 }
 
+/// The operator console's sign-in settings: all of them or none (the console is then off), a session secret long
+/// enough, and GitHub addresses that are web addresses.
+fn console_sign_in(environment: &BTreeMap<String, String>) -> Vec<Check> {
+    let value = |name: &str| {
+        environment
+            .get(name)
+            .map(|value| value.trim())
+            .filter(|value| !value.is_empty())
+    };
+    let mut checks = Vec::new();
+    for name in GITHUB_ADDRESSES {
+        if let Some(address) = value(name)
+            && !(address.starts_with("https://") || address.starts_with("http://"))
+        {
+            checks.push(
+                Check::error(
+                    "runtime.console",
+                    GROUP,
+                    format!("`{name}` is `{address}`, not a web address"),
+                )
+                .fix(format!(
+                    "set `{name}` to an address starting with https:// (GitHub Enterprise Server: your server's), or leave it unset for github.com"
+                )),
+            );
+        }
+    }
+    let set: Vec<&str> = CONSOLE_SIGN_IN
+        .into_iter()
+        .filter(|name| value(name).is_some())
+        .collect();
+    if set.is_empty() {
+        checks.push(Check::ok(
+            "runtime.console",
+            GROUP,
+            "the console's sign-in is not set up (`GITHUB_OAUTH_CLIENT_ID`, `GITHUB_OAUTH_CLIENT_SECRET`, `CONSOLE_SESSION_SECRET`): /console refuses sign-in",
+        ));
+        return checks;
+    }
+    let missing: Vec<&str> = CONSOLE_SIGN_IN
+        .into_iter()
+        .filter(|name| !set.contains(name))
+        .collect();
+    if !missing.is_empty() {
+        checks.push(
+            Check::error(
+                "runtime.console",
+                GROUP,
+                format!(
+                    "the console's sign-in is half set up: `{}` set, `{}` not",
+                    set.join("`, `"),
+                    missing.join("`, `")
+                ),
+            )
+            .file(ENV_EXAMPLE)
+            .fix("create a GitHub OAuth App (callback URL https://<your deployment>/console/auth/callback), set its client id and secret, and `CONSOLE_SESSION_SECRET` from `openssl rand -hex 32`, in `.env` and on Vercel"),
+        );
+    }
+    if let Some(secret) = value("CONSOLE_SESSION_SECRET")
+        && secret.chars().count() < MIN_SESSION_SECRET
+    {
+        checks.push(
+            Check::error(
+                "runtime.console",
+                GROUP,
+                format!(
+                    "`CONSOLE_SESSION_SECRET` has {} characters; use at least {MIN_SESSION_SECRET}",
+                    secret.chars().count()
+                ),
+            )
+            .fix("generate one with `openssl rand -hex 32`"),
+        );
+    }
+    if checks.is_empty() {
+        checks.push(Check::ok(
+            "runtime.console",
+            GROUP,
+            "the console's sign-in is set up (GitHub OAuth App and session secret)",
+        ));
+    }
+    checks
+}
+
 /// Every third-party module the deployed code imports is listed in `requirements.txt`.
 fn requirements_cover_imports(child: &Child) -> Vec<Check> {
     let text = match child.read(REQUIREMENTS) {
@@ -359,5 +452,63 @@ mod tests {
             ]
         );
         assert_eq!(variables[0].line, 2);
+    }
+
+    fn console_checks(pairs: &[(&str, &str)]) -> Vec<Check> {
+        let environment = pairs
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect();
+        console_sign_in(&environment)
+    }
+
+    fn statuses(checks: &[Check]) -> Vec<crate::doctor::check::Status> {
+        checks.iter().map(|check| check.status).collect()
+    }
+
+    #[test]
+    fn the_console_sign_in_is_all_or_nothing_with_a_long_session_secret() {
+        use crate::doctor::check::Status;
+        let off = console_checks(&[]);
+        assert_eq!(statuses(&off), vec![Status::Ok]);
+        assert!(off[0].message.contains("not set up"), "{off:?}");
+
+        let secret = "0123456789abcdef0123456789abcdef";
+        let complete = console_checks(&[
+            ("GITHUB_OAUTH_CLIENT_ID", "Ov23liExample"),
+            ("GITHUB_OAUTH_CLIENT_SECRET", "s3cret"),
+            ("CONSOLE_SESSION_SECRET", secret),
+        ]);
+        assert_eq!(statuses(&complete), vec![Status::Ok]);
+
+        let half = console_checks(&[("GITHUB_OAUTH_CLIENT_ID", "Ov23liExample")]);
+        assert_eq!(statuses(&half), vec![Status::Error]);
+        assert!(
+            half[0].message.contains("`GITHUB_OAUTH_CLIENT_ID` set, `GITHUB_OAUTH_CLIENT_SECRET`, `CONSOLE_SESSION_SECRET` not"),
+            "{half:?}"
+        );
+
+        let short = console_checks(&[
+            ("GITHUB_OAUTH_CLIENT_ID", "Ov23liExample"),
+            ("GITHUB_OAUTH_CLIENT_SECRET", "s3cret"),
+            ("CONSOLE_SESSION_SECRET", "short"),
+        ]);
+        assert_eq!(statuses(&short), vec![Status::Error]);
+        assert!(short[0].message.contains("has 5 characters"), "{short:?}");
+    }
+
+    #[test]
+    fn github_addresses_must_be_web_addresses() {
+        use crate::doctor::check::Status;
+        let checks = console_checks(&[("GITHUB_SERVER_URL", "github.example.com")]);
+        assert_eq!(statuses(&checks), vec![Status::Error, Status::Ok]);
+        assert!(
+            checks[0]
+                .message
+                .contains("`GITHUB_SERVER_URL` is `github.example.com`"),
+            "{checks:?}"
+        );
+        let fine = console_checks(&[("GITHUB_API_URL", "https://ghe.example.com/api/v3")]);
+        assert_eq!(statuses(&fine), vec![Status::Ok]);
     }
 }

@@ -26,6 +26,10 @@ const RUNTIME_VARIABLES: &[&str] = &[
     "OPENAI_API_KEY",
     "ANTHROPIC_API_KEY",
     "CRON_SECRET",
+    "GITHUB_OAUTH_CLIENT_ID",
+    "GITHUB_OAUTH_CLIENT_SECRET",
+    "CONSOLE_SESSION_SECRET",
+    "GITHUB_SERVER_URL",
 ];
 
 fn spawned() -> TestEnv {
@@ -237,5 +241,39 @@ fn an_unreadable_dot_env_is_an_error_not_fine() {
     assert!(
         !fix.contains("git checkout") && !fix.contains("git rm"),
         "{fix}"
+    );
+}
+
+#[test]
+fn a_half_set_up_console_sign_in_is_an_error_naming_what_is_missing() {
+    let env = spawned();
+    env.write(
+        "demo/.env",
+        &format!("{DOT_ENV}GITHUB_OAUTH_CLIENT_ID=Ov23liExample\n"),
+    );
+    let (code, report) = doctor(&env);
+    assert_eq!(code, 1, "{report:#}");
+    let console = checks(&report, "runtime.console");
+    assert_eq!(console[0]["status"], "error", "{report:#}");
+    assert!(
+        console[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`GITHUB_OAUTH_CLIENT_SECRET`, `CONSOLE_SESSION_SECRET` not"),
+        "{report:#}"
+    );
+
+    env.write(
+        "demo/.env",
+        &format!(
+            "{DOT_ENV}GITHUB_OAUTH_CLIENT_ID=Ov23liExample\nGITHUB_OAUTH_CLIENT_SECRET=s3cret\n\
+             CONSOLE_SESSION_SECRET=0123456789abcdef0123456789abcdef\n"
+        ),
+    );
+    let (_, report) = doctor(&env);
+    assert_eq!(
+        checks(&report, "runtime.console")[0]["status"],
+        "ok",
+        "{report:#}"
     );
 }
