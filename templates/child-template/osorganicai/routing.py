@@ -7,6 +7,9 @@ check_suite / check_run / workflow_run completed, pull_request_review submitted,
 pull_request_review_comment created, issue_comment created on the pull request, pull_request
 closed, deployment_status created. The lifecycle job reads the stored delivery, checks the pull
 request's hidden marker and the people involved, and acts (`osorganicai/lifecycle/`).
+A final deployment_status of any other ref (the default branch) names only a commit: the decision
+asks the caller to look that commit up among the runtime's merge commits (`merge_commit_lookup`),
+which needs the database, so it happens in the webhook, not here.
 Everything else is acknowledged and ignored. The job kinds are `jobs.JOB_KINDS`.
 Only people who steer (`steering.steers`: write, maintain or admin, and an issue's author on their
 own issue) start the Product Owner. The repository's OWNER and the issue's author are known from
@@ -27,6 +30,7 @@ PRODUCT_OWNER = "product_owner"  # the names of jobs.JOB_KINDS (kept here so rou
 DEVELOPER = "developer"
 LIFECYCLE = "lifecycle"
 ISSUE_BRANCH = re.compile(r"^feature/issue-([1-9][0-9]{0,9})-")
+COMMIT_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")  # SHA-1, or SHA-256 repositories
 CHECK_EVENTS = {"check_suite": "check_suite", "check_run": "check_run", "workflow_run": "workflow_run"}
 LIFECYCLE_KEYS = frozenset(
     {
@@ -49,6 +53,7 @@ class Decision:
     issue_number: int | None = None
     permission_lookup: str | None = None  # login whose permission must be checked first
     verify_permission_of: str | None = None  # login the agent must check before acting (lookup failed)
+    merge_commit_lookup: str | None = None  # a deployed commit whose issue the caller must find first
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -97,6 +102,11 @@ def decide_lifecycle(key: str, event: str, payload: dict[str, Any], repository: 
     if event in CHECK_EVENTS and _dict(payload.get(CHECK_EVENTS[event])).get("status") not in (None, "completed"):
         return Decision(None, f"{event} is not completed")
     issue = issue_of_branch(lifecycle_branch(event, payload))
+    if issue is None and event == "deployment_status":
+        sha = _dict(payload.get("deployment")).get("sha")
+        if isinstance(sha, str) and COMMIT_SHA.fullmatch(sha):
+            reason = f"{key} of {sha[:12]}, not a runtime branch: a lifecycle job if it is a runtime merge commit"
+            return Decision(LIFECYCLE, reason, repository, merge_commit_lookup=sha)
     if issue is None:
         return Decision(None, f"{key} is not about a feature/issue-N branch of the runtime")
     comment = _dict(payload.get("comment")) or _dict(payload.get("review"))

@@ -294,8 +294,12 @@ def handle_delivery(
 
     deadline = deadline or Deadline(WEBHOOK_DEADLINE_SECONDS)
     action, repository, issue_number, sender = summarise(payload)
-    with deadline.keeping(STORE_RESERVE_SECONDS).active():
-        decision = route_delivery(service, event, payload, repository)
+    try:
+        with deadline.keeping(STORE_RESERVE_SECONDS).active():
+            decision = route_delivery(service, event, payload, repository)
+    except StoreError as error:  # a lookup in the database failed: it is busy, so storing would fail too
+        log.error("delivery %s not routed: %s", delivery_id, error)
+        return _unavailable(error)
     job = None
     if decision.kind and decision.repository and decision.issue_number:
         job = JobSpec(decision.kind, decision.repository, decision.issue_number, decision.verify_permission_of)
@@ -348,7 +352,23 @@ def route_delivery(service: Service, event: str, payload: dict[str, Any], reposi
     if refusal:
         return Decision(None, refusal)
     decision = decide(event, payload, bot_login=settings.bot_login, configured_repository=settings.repository)
+    decision = _find_merged_issue(service, decision)
     return _check_permission(service, decision)
+
+
+def _find_merged_issue(service: Service, decision: Decision) -> Decision:
+    """A deployment names only its commit: when that is the merge commit of the runtime's pull request, its issue."""
+    sha = decision.merge_commit_lookup
+    if not sha or not decision.repository:
+        return decision
+    from .lifecycle.state import PullStates
+
+    merged = PullStates(service.store()).merged_pull_of(decision.repository, sha)
+    if merged is None:
+        return Decision(None, f"{decision.reason}; {sha[:12]} is not the merge commit of a runtime pull request")
+    issue, pull = merged
+    reason = f"deployment of {sha[:12]}, the merge commit of pull request #{pull} for issue #{issue}"
+    return Decision(decision.kind, reason, decision.repository, issue)
 
 
 def _out_of_time() -> JSONResponse:
