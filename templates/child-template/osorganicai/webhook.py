@@ -21,6 +21,8 @@ Order of operations, each refusal answered at once and nothing stored before the
    `Retry-After` and nothing is stored;
 7. one `repository_dispatch` call hands the job to the agent workflow. If it fails, or too little of
    the 10 s is left, the delivery is still acknowledged and the sweeper dispatches the pending job.
+   While the agents are paused (`interventions.py`), the job is held as pending, the reason in its
+   row, and dispatched when they resume.
 
 Only events from `GITHUB_REPOSITORY` are routed: with it unset, or for another repository, the
 delivery is stored as ignored with the reason and `/api/health` reports the misconfiguration.
@@ -405,7 +407,7 @@ def _verify_later(decision: Decision, login: str, why: str) -> Decision:
 
 def _hand_off(service: Service, job: Any, job_id: Any) -> tuple[bool, str]:
     """Dispatch the stored job. Whatever fails here, the job is stored and the sweeper dispatches it."""
-    from .db import StoreError
+    from .db import StoreError, held_reason
     from .jobs import dispatch
 
     store = service.store()
@@ -416,6 +418,9 @@ def _hand_off(service: Service, job: Any, job_id: Any) -> tuple[bool, str]:
     else:
         reason = "missing setting GITHUB_TOKEN (or GitHub App credentials): the sweeper will dispatch it"
     try:
+        switch = store.hold_if_paused(job_id)
+        if switch is not None:
+            return False, held_reason(switch)
         if github is None:
             store.mark_dispatch_failed(job_id, reason)
             return False, reason

@@ -56,6 +56,8 @@ class FakeGitHub:
     fail_permission_lookups: bool = False  # answer permission lookups with 503 (GitHub down)
     delay_seconds: float = 0.0  # served over HTTP: wait this long before each answer (a slow GitHub)
     calls: list[Call] = field(default_factory=list)
+    completed_runs: set[int] = field(default_factory=set)  # workflow runs that finished: cancel answers 409
+    cancelled_runs: list[int] = field(default_factory=list)
     bot_login: str = "hello-bot[bot]"
     _next_id: int = 1000
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -125,6 +127,11 @@ class FakeGitHub:
                 self.fail_dispatch -= 1
                 return 503, {"message": "Service Unavailable"}
             return 204, None
+        if (match := re.fullmatch(r"/actions/runs/(\d+)/cancel", rest)) and method == "POST":
+            if int(match.group(1)) in self.completed_runs:
+                return 409, {"message": "Cannot cancel a workflow run that is completed."}
+            self.cancelled_runs.append(int(match.group(1)))
+            return 202, {}
         if rest == "":
             return 200, {"full_name": self.repository, "default_branch": "main"}
         if match := re.fullmatch(r"/git/ref/heads/(.+)", rest):

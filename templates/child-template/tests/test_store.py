@@ -14,7 +14,7 @@ from osorganicai.db import JobSpec, Store
 from .conftest import PostgresServer, apply_migrations
 from .support import fixture_bytes
 
-TABLES = ("webhook_events", "jobs", "conversations", "agent_actions", "code_generations", "pull_request_states")
+TABLES = ("webhook_events", "jobs", "conversations", "agent_actions", "code_generations", "pull_request_states", "agent_controls")
 
 
 def record(store: Store, delivery: str, job: JobSpec | None = None):

@@ -25,6 +25,7 @@ from typing import Any
 from ..config import AgentConfig
 from ..developer.budget import RunBudget
 from ..developer.checks import CheckRunner
+from ..developer.controls import ControlPoll
 from ..developer.loop import DeveloperLoop, Interrupted, LoopOutcome, StopSignals
 from ..developer.record import Change, RecordError, Transcript, current_branch, describe_change, head_commit
 from ..developer.retrieval import RepositoryIndex
@@ -88,6 +89,7 @@ class DeveloperAgent(BaseAgent):
 
     mode = "developer"
     followup = ""  # the failing checks (fix) or the review (revise), shown to the model as untrusted text
+    controls: ControlPoll | None = None  # the pause switch and the job's budget factor, when the job has them
 
     def run(
         self,
@@ -231,6 +233,7 @@ class DeveloperAgent(BaseAgent):
             has_changes=lambda: bool(changed_paths()),
             max_answer_tokens=agent.max_tokens,
             temperature=agent.temperature,
+            controls=self.controls,
             metadata={
                 "issue_number": number,
                 "issue_title": clean_untrusted(issue.get("title")),

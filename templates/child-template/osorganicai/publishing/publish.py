@@ -312,7 +312,9 @@ class Publication:
             issue_number=self.issue,
             job_id=job_id,
         )
-        if job_id is not None:
+        if job_id is not None and proposal.budget_exhausted == "paused":
+            self.store.pause_job(job_id, f"paused: {detail}"[:2000])  # queued again when the agents resume
+        elif job_id is not None:
             succeeded = outcome in ("published", "commented")
             self.store.finish_job(job_id, succeeded=succeeded, error=None if succeeded else detail)
 
