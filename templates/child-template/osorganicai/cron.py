@@ -1,16 +1,24 @@
-"""`GET /api/cron/sweep`: the Vercel cron entry, authorised by `Authorization: Bearer $CRON_SECRET`."""
+"""`GET /api/cron/sweep`: the Vercel cron entry, authorised by `Authorization: Bearer $CRON_SECRET`.
+
+Each run dispatches pending jobs (`jobs.sweep`), then asks GitHub to redeliver the webhook's failed
+deliveries that were never stored (`redelivery.py`; `GITHUB_WEBHOOK_ID` names the webhook).
+"""
 
 from __future__ import annotations
 
 import hmac
 import logging
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from .service import Service
-from .settings import MissingSettingError
+from .settings import InvalidSettingError, MissingSettingError
+
+if TYPE_CHECKING:
+    from .github import GitHubClient
 
 log = logging.getLogger("osorganicai.cron")
 
@@ -32,7 +40,27 @@ def sweep_report(service: Service) -> tuple[int, dict[str, object]]:
         "failed_dispatch": [str(job) for job in report.failed_dispatch],
         "abandoned": [str(job) for job in report.abandoned],
         "timed_out": [str(job) for job in report.timed_out],
+        **redelivery_report(service, github),
     }
+
+
+def redelivery_report(service: Service, github: GitHubClient) -> dict[str, object]:
+    """The failed webhook deliveries asked for again (`redelivery.py`); a failure is reported, not raised."""
+    from .db import StoreError
+    from .redelivery import redeliver_failed
+
+    try:
+        repository = service.settings.repository
+    except InvalidSettingError as error:
+        return {"redelivered": [], "redelivery_problem": str(error)}
+    if repository is None:
+        return {"redelivered": [], "redelivery_problem": "GITHUB_REPOSITORY is not set"}
+    try:
+        report = redeliver_failed(service.store(), github, repository, service.settings.get("GITHUB_WEBHOOK_ID"))
+    except StoreError as error:
+        log.error("redelivery: %s", error)
+        return {"redelivered": [], "redelivery_problem": "database unavailable: the next sweep retries"}
+    return {"redelivered": report.redelivered, "redelivery_problem": report.problem}
 
 
 def create_cron_app(service: Service | None = None) -> FastAPI:

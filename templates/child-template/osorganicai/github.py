@@ -172,6 +172,10 @@ class GitHubClient:
     def close(self) -> None:
         self._http.close()
 
+    def app_jwt(self) -> str | None:
+        """The GitHub App's own JWT, for the `/app` endpoints; None with a token."""
+        return self._auth.app_jwt() if isinstance(self._auth, AppAuth) else None
+
     # -- transport ---------------------------------------------------------------------------
     def _rate_limit_wait(self, response: httpx.Response) -> float | None:
         """Seconds to wait before retrying, or None when the response is not a rate limit."""
