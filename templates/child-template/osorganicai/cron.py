@@ -31,7 +31,7 @@ def sweep_report(service: Service) -> tuple[int, dict[str, object]]:
     if github is None:
         return 500, {"error": "missing setting GITHUB_TOKEN (or GitHub App credentials)"}
     try:
-        report = sweep(service.store(), github, limit=10)
+        report = sweep(service.store(), github, limit=10, source="vercel cron")
     except StoreError as error:
         log.error("sweep: %s", error)
         return 503, {"error": "database unavailable: the next sweep retries"}

@@ -4,15 +4,18 @@
 event type) and to what the job does; routing, the webhook, the sweeper and the CLI read it. The
 webhook writes the job row first, then dispatches; when GitHub is down or no token is set, the job
 stays `pending` and `python -m osorganicai sweep` (a scheduled workflow, or the Vercel cron)
-dispatches it later.
+dispatches it later. Every sweeper run is recorded as a `sweep` action of the `sweeper` agent (what it
+dispatched, failed to dispatch, gave up on and timed out, and where it ran), which the console's
+Health page lists.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 
-from .db import Job, Store, SweepReport
+from .db import Job, Store, StoreError, SweepReport
 from .github import GitHubClient
 
 
@@ -23,6 +26,11 @@ class JobKind:
     agent: str  # who acts: product_owner, developer or lifecycle
     summary: str
 
+
+SWEEPER_AGENT = "sweeper"
+SWEEP_ACTION = "sweep"
+SWEEP_IDS_RECORDED = 20  # job ids kept per list in a sweep's record; the counts are always whole
+log = logging.getLogger("osorganicai.jobs")
 
 PRODUCT_OWNER = "product_owner"
 DEVELOPER = "developer"
@@ -79,5 +87,24 @@ def permission_refusal(github: GitHubClient, job: Job) -> str | None:
     return f"{login} has no {STEERING_ROLES_TEXT} access ({permission or 'none'}): not run"
 
 
-def sweep(store: Store, github: GitHubClient, *, limit: int = 20) -> SweepReport:
-    return store.sweep(lambda job: dispatch_job(github, job), limit=limit)
+def sweep(store: Store, github: GitHubClient, *, limit: int = 20, source: str | None = None) -> SweepReport:
+    """Dispatch what is pending and fail what is stuck (`Store.sweep`). A sweeper run names its `source`
+    (the scheduled workflow, the Vercel cron) and is recorded; a sweep done on the way (resuming the
+    agents) is not."""
+    report = store.sweep(lambda job: dispatch_job(github, job), limit=limit)
+    if source is not None:
+        record_sweep(store, report, source)
+    return report
+
+
+def record_sweep(store: Store, report: SweepReport, source: str) -> None:
+    """The sweep as an `agent_actions` row; a database that refuses it does not undo the sweep."""
+    payload: dict[str, object] = {"source": source}
+    for name in ("dispatched", "failed_dispatch", "abandoned", "timed_out"):
+        jobs = getattr(report, name)
+        payload[name] = len(jobs)
+        payload[f"{name}_jobs"] = [str(job) for job in jobs[:SWEEP_IDS_RECORDED]]
+    try:
+        store.log_action(agent=SWEEPER_AGENT, action_type=SWEEP_ACTION, payload=payload)
+    except StoreError as error:
+        log.warning("sweep from %s done but not recorded: %s", source, error)

@@ -451,3 +451,26 @@ def test_the_webhook_import_path_does_not_load_the_console() -> None:
     )
     result = subprocess.run([sys.executable, "-c", script], cwd=CHILD_ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# -- sweeper runs --------------------------------------------------------------------------------------------
+def test_a_sweep_is_recorded_and_the_health_page_lists_it(console, store: Store, fake_github) -> None:
+    from fastapi.testclient import TestClient
+
+    from osorganicai.cron import create_cron_app
+    from osorganicai.db import JobSpec
+    from osorganicai.settings import Settings
+
+    job_id = store.create_job(JobSpec("developer", REPOSITORY, 12))
+    cron_settings = Settings.from_env({"CRON_SECRET": "cron-secret", "GITHUB_TOKEN": "t"})
+    cron = TestClient(create_cron_app(Service(settings=cron_settings, store=store, github=fake_github.client())))
+    assert cron.get("/api/cron/sweep", headers={"Authorization": "Bearer cron-secret"}).status_code == 200
+    with store.transaction() as cursor:
+        cursor.execute("select agent, action_type, payload from public.agent_actions where agent = 'sweeper'")
+        rows = cursor.fetchall()
+    assert len(rows) == 1 and rows[0]["action_type"] == "sweep"
+    assert rows[0]["payload"]["source"] == "vercel cron" and rows[0]["payload"]["dispatched"] == 1
+    assert rows[0]["payload"]["dispatched_jobs"] == [str(job_id)]
+    sign_in_as(console, "octocat", VIEW)
+    health = console.get("/console/health").text
+    assert "vercel cron" in health and "No sweep recorded yet" not in health

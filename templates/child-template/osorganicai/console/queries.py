@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..db import DEFAULT_RUNNING_TIMEOUT_MINUTES, RUNNING_TIMEOUT_MARGIN_MINUTES, RUNNING_TIMEOUT_MINUTES, Store
+from ..jobs import SWEEPER_AGENT
 from .costs import CostRow
 from .stages import STAGE_ACTION_TYPES
 
@@ -26,7 +27,6 @@ DELIVERIES_SHOWN = 100
 JOBS_SHOWN = 50
 SWEEPS_SHOWN = 20
 STUCK_WAITING_MINUTES = 30  # pending or dispatched this long without starting: the sweeper should have acted
-SWEEPER_AGENT = "sweeper"
 
 
 @dataclass
