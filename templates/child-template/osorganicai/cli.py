@@ -85,14 +85,22 @@ def run_product_owner(issue: int, job_id: uuid.UUID | None, settings: Settings, 
             if job_id is not None:
                 store.finish_job(job_id, succeeded=False, error=f"{error.__class__.__name__}: {error}")
             raise
-        succeeded = result.outcome not in {"failed", "rejected"}
-        if job_id is not None:
-            store.finish_job(job_id, succeeded=succeeded, error=None if succeeded else result.detail)
+        succeeded = record_product_owner_outcome(store, job_id, result)
         print(f"{kind} on #{issue}: {result.outcome}{': ' + result.detail if result.detail else ''}")
         return EXIT_OK if succeeded else EXIT_JOB_FAILED
     finally:
         github.close()
         store.close()
+
+
+def record_product_owner_outcome(store: Any, job_id: uuid.UUID | None, result: Any) -> bool:
+    """Finish the job as the run ended (`paused`: the job waits for the agents' resumption); whether it succeeded."""
+    succeeded = result.outcome not in {"failed", "rejected"}
+    if job_id is not None and result.outcome == "paused":
+        store.pause_job(job_id, f"paused: {result.detail}")
+    elif job_id is not None:
+        store.finish_job(job_id, succeeded=succeeded, error=None if succeeded else result.detail)
+    return succeeded
 
 
 def code_index_of(root: Path) -> Any:

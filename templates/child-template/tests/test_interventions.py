@@ -14,7 +14,8 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from osorganicai.cli import claim_job, job_controls
+from osorganicai.agents import ProductOwnerAgent
+from osorganicai.cli import claim_job, job_controls, record_product_owner_outcome
 from osorganicai.db import JobSpec, Store
 from osorganicai.developer.controls import ControlPoll, ControlState, raised_budgets
 from osorganicai.interventions import (
@@ -27,6 +28,7 @@ from osorganicai.interventions import (
     retry_job,
 )
 from osorganicai.jobs import sweep
+from osorganicai.llm import LLMRequest, LLMResponse
 from osorganicai.proposal import read_proposal
 from osorganicai.service import Service
 from osorganicai.settings import Settings
@@ -44,7 +46,7 @@ from .developer_support import (
 )
 from .fake_github_git import FakeGitHubGit
 from .fake_models import OPENAI_KEY, Exchange, Say, ScriptedModel
-from .support import FakeGitHub, fixture_bytes, signed_headers
+from .support import FakeGitHub, ScriptedLLM, fixture_bytes, signed_headers
 from .test_developer_workflow import job_environment, run_command
 
 REPOSITORY = "Codertocat/Hello-World"
@@ -161,6 +163,41 @@ def test_product_owner_and_lifecycle_runs_end_cleanly_while_paused(
         assert completed.returncode == 0, completed.stderr
         assert "paused by alice" in completed.stdout + completed.stderr
         assert rows(database, "select status from jobs") == [("pending",)]
+
+
+class PausingLLM(ScriptedLLM):
+    """Answers as scripted, after a person paused the agents while the model was working."""
+
+    def __init__(self, service: Service, reply: dict[str, object]) -> None:
+        super().__init__(reply)
+        self.service = service
+
+    def complete(self, request: LLMRequest) -> LLMResponse:
+        pause_agents(self.service, "alice")
+        return super().complete(request)
+
+
+def test_a_product_owner_paused_while_its_model_works_posts_nothing_and_runs_again_on_resume(
+    service: Service, store: Store, database: str, fake_github: FakeGitHub, settings: Settings, runtime_config
+) -> None:
+    job_id = a_job(store, kind="product_owner", run_id=12)
+    ready = {"needs_clarification": False, "questions": [], "refined_description": "Fix it.", "is_complete": True}
+    agent = ProductOwnerAgent(
+        repository=REPOSITORY,
+        settings=settings,
+        config=runtime_config,
+        store=store,
+        github=fake_github.client(),
+        llm=PausingLLM(service, ready),
+        job_id=job_id,
+    )
+    result = agent.run(1)
+    assert result.outcome == "paused" and "paused by alice" in result.detail
+    assert fake_github.paths("POST") == [] and fake_github.labels(1) == []
+    assert record_product_owner_outcome(store, job_id, result) is True
+    assert rows(database, "select status from jobs") == [("paused",)]
+    resume_agents(service, "alice")
+    assert dispatched_jobs(fake_github) == [str(job_id)]
 
 
 def test_a_malformed_workflow_run_id_is_a_usage_error(tmp_path: Path) -> None:
