@@ -152,6 +152,14 @@ class JobControls:
     budget_factor: Decimal
 
 
+@dataclass(frozen=True)
+class JobRetry:
+    """A retry's new job; or none, because the job is not retryable or `unfinished_job` does that work already."""
+
+    new_job: uuid.UUID | None
+    unfinished_job: uuid.UUID | None = None
+
+
 def held_reason(switch: AgentSwitch) -> str:
     """The reason a job waits, kept in `jobs.last_error` and shown in the console."""
     when = f" at {switch.changed_at:%Y-%m-%d %H:%M} UTC" if switch.changed_at else ""
@@ -768,18 +776,35 @@ class Store:
             row = cursor.fetchone()
         return Job.from_row(row) if row else None
 
-    def retry_job(self, job_id: uuid.UUID) -> uuid.UUID | None:
+    def retry_job(self, job_id: uuid.UUID) -> JobRetry:
         """A new pending job for the same work as a failed, abandoned or cancelled one (same kind, issue and
-        delivery); None when the job is unknown or not in one of those statuses."""
+        delivery), unless a job for that same work is still unfinished (a retry already queued). The
+        retried row is locked first, so two retries at once make one job."""
         with self.transaction() as cursor:
+            cursor.execute("select * from public.jobs where id = %s for update", (job_id,))
+            row = cursor.fetchone()
+            if row is None or row["status"] not in RETRYABLE_STATUSES:
+                return JobRetry(new_job=None)
+            cursor.execute(
+                """
+                select id from public.jobs
+                where kind = %s and repository = %s and issue_number = %s
+                  and webhook_event_id is not distinct from %s
+                  and status in ('pending', 'dispatched', 'running', 'paused')
+                order by created_at desc
+                limit 1
+                """,
+                (row["kind"], row["repository"], row["issue_number"], row["webhook_event_id"]),
+            )
+            unfinished = cursor.fetchone()
+            if unfinished is not None:
+                return JobRetry(new_job=None, unfinished_job=unfinished["id"])
             cursor.execute(
                 """
                 insert into public.jobs (kind, repository, issue_number, webhook_event_id)
-                select kind, repository, issue_number, webhook_event_id
-                from public.jobs where id = %s and status = any(%s)
+                values (%s, %s, %s, %s)
                 returning id
                 """,
-                (job_id, list(RETRYABLE_STATUSES)),
+                (row["kind"], row["repository"], row["issue_number"], row["webhook_event_id"]),
             )
-            row = cursor.fetchone()
-        return row["id"] if row else None
+            return JobRetry(new_job=cursor.fetchone()["id"])

@@ -131,7 +131,13 @@ def retry_job(service: Service, job_id: uuid.UUID, login: str) -> uuid.UUID:
         raise InterventionRefused(
             f"Job {job_id} is {job.status}: only a failed, abandoned or cancelled job can be retried.{advice}"
         )
-    new_id = store.retry_job(job_id)
+    retry = store.retry_job(job_id)
+    if retry.unfinished_job is not None:
+        raise InterventionRefused(
+            f"Job {retry.unfinished_job} already does this {job.kind} work on issue #{job.issue_number} and has not "
+            "finished: follow that one, or cancel it first."
+        )
+    new_id = retry.new_job
     if new_id is None:
         raise InterventionRefused(f"Job {job_id} changed while it was being retried: reload the page and try again.")
     dispatched, detail = _hand_off(service, store, new_id)

@@ -371,6 +371,14 @@ def test_retrying_a_failed_job_creates_and_dispatches_a_new_one(
     ]
 
 
+def test_retrying_twice_makes_one_new_job(service: Service, store: Store, database: str, fake_github) -> None:
+    job_id = a_job(store, status="failed")
+    new_id = retry_job(service, job_id, "alice")
+    with pytest.raises(InterventionRefused, match=f"Job {new_id} already does this developer work on issue #1"):
+        retry_job(service, job_id, "bob")
+    assert rows(database, "select count(*) from jobs") == [(2,)] and dispatched_jobs(fake_github) == [str(new_id)]
+
+
 @pytest.mark.parametrize("status", ["pending", "running", "succeeded"])
 def test_retrying_a_job_that_did_not_fail_is_refused(
     status: str, service: Service, store: Store, database: str, fake_github
