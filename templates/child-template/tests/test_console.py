@@ -267,6 +267,14 @@ def test_pages_render_the_seeded_story(console, store: Store) -> None:
     assert "cron" in health and "Every setting is present" in health
 
 
+def test_pages_are_compressed_for_browsers_that_accept_it(console, store: Store) -> None:
+    seed_story(store)
+    sign_in_as(console, "octocat", VIEW)
+    compressed = console.get("/console", headers={"Accept-Encoding": "gzip"})
+    assert compressed.headers["content-encoding"] == "gzip" and "Refund emails" in compressed.text
+    assert "content-encoding" not in console.get("/console", headers={"Accept-Encoding": "identity"}).headers
+
+
 def test_an_issue_with_no_record_is_a_404_page_and_bad_numbers_are_refused(console, store: Store) -> None:
     sign_in_as(console, "octocat", VIEW)
     assert console.get("/console/issues/4242").status_code == 404

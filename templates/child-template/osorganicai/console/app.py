@@ -34,6 +34,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..config import RuntimeConfig, load_config
@@ -46,6 +47,7 @@ from .stages import format_age
 PACKAGE = Path(__file__).resolve().parent
 STATIC_FILES = {"console.js": "text/javascript; charset=utf-8", "console.css": "text/css; charset=utf-8"}
 MAX_FORM_BYTES = 10_000
+GZIP_MINIMUM_BYTES = 2_000  # a pipeline of a thousand issues is ~370 kB of HTML, ~15 kB compressed
 LIVE_PAGES = ("pipeline", "costs", "health")
 
 
@@ -460,6 +462,7 @@ def create_console_app(
         act = actions[verb]
         return await intervene(request, lambda svc, login: act(svc, parsed, login), verb)
 
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
     app.add_middleware(ConsoleHeaders, server_url=settings_server_url)
     return app
 

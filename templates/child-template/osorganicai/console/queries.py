@@ -193,20 +193,25 @@ def cost_rows(store: Store, repository: str, since: date) -> list[CostRow]:
     with store.transaction() as cursor:
         cursor.execute(
             """
-            select (created_at at time zone 'UTC')::date as day, agent,
-                   coalesce(payload ->> 'model', '') as model, issue_number,
-                   sum(case when jsonb_typeof(payload -> 'input_tokens') = 'number'
-                            then (payload ->> 'input_tokens')::numeric else 0 end)::bigint as input_tokens,
-                   sum(case when jsonb_typeof(payload -> 'output_tokens') = 'number'
-                            then (payload ->> 'output_tokens')::numeric else 0 end)::bigint as output_tokens,
-                   sum(case when jsonb_typeof(payload -> 'cost_usd') = 'number'
-                            then (payload ->> 'cost_usd')::numeric else 0 end) as cost_usd
-            from public.agent_actions
-            where repository = %(repository)s and action_type = 'llm_call' and created_at >= %(since)s
+            select day, agent, model, issue_number, sum(input_tokens)::bigint as input_tokens,
+                   sum(output_tokens)::bigint as output_tokens, sum(cost_usd) as cost_usd
+            from (
+              select (created_at at time zone 'UTC')::date as day, agent, coalesce(payload ->> 'model', '') as model,
+                     issue_number,
+                     case when jsonb_typeof(payload -> 'input_tokens') = 'number'
+                          then (payload ->> 'input_tokens')::numeric else 0 end as input_tokens,
+                     case when jsonb_typeof(payload -> 'output_tokens') = 'number'
+                          then (payload ->> 'output_tokens')::numeric else 0 end as output_tokens,
+                     case when jsonb_typeof(payload -> 'cost_usd') = 'number'
+                          then (payload ->> 'cost_usd')::numeric else 0 end as cost_usd
+              from public.agent_actions
+              where repository = %(repository)s and action_type = 'llm_call' and created_at >= %(since)s
+              offset 0  -- keeps the subquery whole: the grouping then hashes small rows, not payloads
+            ) as calls
             group by 1, 2, 3, 4
             union all
-            select (created_at at time zone 'UTC')::date, 'developer', coalesce(model, ''), issue_number,
-                   sum(input_tokens)::bigint, sum(output_tokens)::bigint, sum(cost_usd)
+            select (created_at at time zone 'UTC')::date as day, 'developer' as agent, coalesce(model, '') as model,
+                   issue_number, sum(input_tokens)::bigint, sum(output_tokens)::bigint, sum(cost_usd)
             from public.code_generations
             where repository = %(repository)s and created_at >= %(since)s
             group by 1, 2, 3, 4
