@@ -102,7 +102,8 @@ select case when k <= 44 then 'product_owner'
             when k = 45 then case when n %% 10 = 0 then 'asked_questions' else 'marked_ready' end
             when k = 46 then case when n %% 10 = 7 then 'ready_for_review' else 'review_ignored' end
             when k = 47 then case when n %% 10 = 8 then 'done' when n %% 10 = 9 then 'abandoned' else 'approved' end
-            when k = 48 then case when n %% 10 = 1 then 'needs_human' else 'deployment_checked' end
+            when k = 48 then case when n %% 10 = 1 then 'needs_human'
+                                  when n %% 10 = 8 then 'deployed' else 'deployment_checked' end
             else 'review_ignored' end,
        %(repo)s, n,
        case when k <= 44 then jsonb_build_object('provider', 'openai', 'model', 'gpt-4o-mini', 'input_tokens', 1000 + k,

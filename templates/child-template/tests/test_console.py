@@ -100,12 +100,20 @@ def generation(minutes: int, status: str, proposal_status: str | None) -> dict[s
         ),
         (
             {
-                "actions": [action(40, "lifecycle", "done"), action(45, "lifecycle", "deployment_checked")],
-                "pull_state": {"state": "done", "updated_at": at(40)},
+                "actions": [action(40, "lifecycle", "done"), action(45, "lifecycle", "deployed")],
+                "pull_state": {"state": "deployed", "updated_at": at(45)},
             },
             stages.DEPLOYED,
             45,
         ),
+        (
+            {"actions": [action(40, "lifecycle", "done")], "pull_state": {"state": "deployed", "updated_at": at(46)}},
+            stages.DEPLOYED,
+            46,
+        ),
+        # a failed deployment of the merged change needs a person; a checked preview after the merge moves nothing
+        ({"actions": [action(40, "lifecycle", "done"), action(47, "lifecycle", "deployment_failed")]}, stages.NEEDS_PERSON, 47),
+        ({"actions": [action(40, "lifecycle", "done"), action(47, "lifecycle", "deployment_checked")]}, stages.MERGED, 40),
         # a preview deployment before the merge does not deploy the issue
         (
             {"actions": [action(30, "lifecycle", "ready_for_review"), action(35, "lifecycle", "deployment_checked")]},

@@ -46,11 +46,12 @@ ACTION_STAGES: dict[tuple[str, str], str] = {
     ("lifecycle", "fix_started"): DEVELOPING,
     ("lifecycle", "revise_started"): DEVELOPING,
     ("lifecycle", "done"): MERGED,
+    ("lifecycle", "deployed"): DEPLOYED,  # the merge commit deployed from the default branch
     ("lifecycle", "abandoned"): ABANDONED,
 }
-# Deployments count only once the pull request is merged (a preview deployment does not deploy the issue).
+# A failed deployment needs a person only once the pull request is merged (a failing preview is the
+# pull request's business); a checked preview (`deployment_checked`) moves nothing.
 AFTER_MERGE_ACTIONS: dict[tuple[str, str], str] = {
-    ("lifecycle", "deployment_checked"): DEPLOYED,
     ("lifecycle", "deployment_failed"): NEEDS_PERSON,
 }
 # The action types the stage reads: what `queries` fetches for the pipeline.
@@ -145,6 +146,8 @@ def pull_state_events(pull_state: Mapping[str, Any] | None) -> list[Event]:
     if not pull_state:
         return []
     state = pull_state.get("state")
+    if state == "deployed":
+        return [Event(pull_state["updated_at"], 4, "merge commit deployed", _always(DEPLOYED))]
     if state == "done":
         return [Event(pull_state["updated_at"], 4, "pull request merged", lambda c: MERGED if c != DEPLOYED else None)]
     if state == "abandoned":
