@@ -32,7 +32,7 @@ from ..jobs import FIX, REVISE, dispatch
 from ..labels import LABEL_NEEDS_HUMAN, RUNTIME_LABELS, is_runtime_text, same_login, with_marker
 from ..publishing.messages import pull_marker
 from ..routing import issue_of_branch
-from ..steering import STEERING_PERMISSIONS
+from ..steering import steers
 from .state import ABANDONED, DONE, OPEN, PullStates
 
 AGENT = "lifecycle"
@@ -71,7 +71,7 @@ class LifecycleContext:
         return self._permissions[key]
 
     def may_steer(self, login: str | None) -> bool:
-        return bool(login) and self.permission(str(login)) in STEERING_PERMISSIONS
+        return bool(login) and steers(self.permission(str(login)))
 
     def log(self, action: str, issue: int | None, payload: dict[str, Any]) -> None:
         self.store.log_action(
