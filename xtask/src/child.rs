@@ -69,6 +69,55 @@ pub fn spawn_child(
     Ok(parent.join(name))
 }
 
+/// `osorganic doctor --offline` on a child, with every variable of its `.env.example` given a plausible value:
+/// any error fails the step.
+pub fn doctor_child(osorganic: &Path, copy: &Path, scratch: &Path, label: &str) -> Result<()> {
+    let env_file = scratch.join("doctor.env");
+    std::fs::write(
+        &env_file,
+        plausible_environment(&copy.join(".env.example"))?,
+    )?;
+    run_captured(
+        label,
+        Command::new(osorganic)
+            .args(["doctor", "--offline", "--path"])
+            .arg(copy)
+            .arg("--env-file")
+            .arg(&env_file)
+            .env("NO_COLOR", "1"),
+    )?;
+    Ok(())
+}
+
+/// A `.env` for doctor: every variable of `.env.example`, none empty; secrets long enough.
+fn plausible_environment(env_example: &Path) -> Result<String> {
+    let text = std::fs::read_to_string(env_example)
+        .with_context(|| format!("could not read `{}`", env_example.display()))?;
+    let mut lines = Vec::new();
+    for line in text.lines().map(str::trim) {
+        let Some((key, example)) = line.split_once('=') else {
+            continue;
+        };
+        if line.starts_with('#') || key.is_empty() {
+            continue;
+        }
+        let value = match key {
+            "DATABASE_URL" => {
+                "postgresql://postgres.validation:validation@aws-0-eu-central-1.pooler.supabase.com:6543/postgres"
+            }
+            "LLM_PROVIDER" => "offline",
+            "GITHUB_REPOSITORY" => "acme/test-child",
+            key if key.contains("SECRET") || key.contains("TOKEN") || key.contains("KEY") => {
+                "validation-secret-0123456789abcdef0123456789abcdef"
+            }
+            _ if !example.is_empty() => example,
+            _ => "validation",
+        };
+        lines.push(format!("{key}={value}"));
+    }
+    Ok(lines.join("\n") + "\n")
+}
+
 /// A Python virtualenv kept under the target folder and shared by every child checked in one run.
 pub struct PythonEnv {
     root: PathBuf,

@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::child::{build_osorganic, run_step};
 use crate::project_root;
+use crate::upgrade_paths::upgrade_paths;
 use crate::validate_test_child::{ValidateOptions, validate_test_child};
 
 pub fn test_all() -> Result<()> {
@@ -35,6 +36,8 @@ pub fn test_all() -> Result<()> {
     }
     // Proves the template on test-child/ and runs the Python tests of test-child and of every preset.
     validate_test_child(&ValidateOptions::parse(&[])?)?;
+    // Every released template version still upgrades to this one.
+    upgrade_paths()?;
     eprintln!("all tests passed");
     Ok(())
 }

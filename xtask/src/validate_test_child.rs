@@ -12,7 +12,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use crate::child::{PythonEnv, osorganic_binary, run_captured, spawn_child};
+use crate::child::{PythonEnv, doctor_child, osorganic_binary, run_captured, spawn_child};
 use crate::project_root;
 use crate::tree_copy::mirror_child_files;
 
@@ -87,7 +87,13 @@ pub fn validate_test_child(options: &ValidateOptions) -> Result<()> {
     if !conflicts.is_empty() {
         return Err(conflict_failure(options, &copy, &conflicts));
     }
-    doctor_copy(&osorganic, &copy, scratch.path())?;
+    // Step 2: doctor on the updated copy.
+    doctor_child(
+        &osorganic,
+        &copy,
+        scratch.path(),
+        "doctor on the updated copy",
+    )?;
     let presets = spawn_every_preset(&osorganic, &options.template, scratch.path())?;
     let python = PythonEnv::prepare(&copy.join("requirements-dev.txt"))?;
     let python_tests = check_python(&python, &copy, &presets)?;
@@ -346,54 +352,6 @@ fn conflict_failure(options: &ValidateOptions, copy: &Path, conflicts: &[String]
             "the template change conflicts with test-child's specialisation in: {files}"
         )),
     }
-}
-
-/// Step 2: doctor on the updated copy, with every variable of its `.env.example` given a plausible value.
-fn doctor_copy(osorganic: &Path, copy: &Path, scratch: &Path) -> Result<()> {
-    let env_file = scratch.join("doctor.env");
-    std::fs::write(
-        &env_file,
-        plausible_environment(&copy.join(".env.example"))?,
-    )?;
-    run_captured(
-        "doctor on the updated copy",
-        Command::new(osorganic)
-            .args(["doctor", "--offline", "--path"])
-            .arg(copy)
-            .arg("--env-file")
-            .arg(&env_file)
-            .env("NO_COLOR", "1"),
-    )?;
-    Ok(())
-}
-
-/// A `.env` for doctor: every variable of `.env.example`, none empty; secrets long enough.
-fn plausible_environment(env_example: &Path) -> Result<String> {
-    let text = std::fs::read_to_string(env_example)
-        .with_context(|| format!("could not read `{}`", env_example.display()))?;
-    let mut lines = Vec::new();
-    for line in text.lines().map(str::trim) {
-        let Some((key, example)) = line.split_once('=') else {
-            continue;
-        };
-        if line.starts_with('#') || key.is_empty() {
-            continue;
-        }
-        let value = match key {
-            "DATABASE_URL" => {
-                "postgresql://postgres.validation:validation@aws-0-eu-central-1.pooler.supabase.com:6543/postgres"
-            }
-            "LLM_PROVIDER" => "offline",
-            "GITHUB_REPOSITORY" => "acme/test-child",
-            key if key.contains("SECRET") || key.contains("TOKEN") || key.contains("KEY") => {
-                "validation-secret-0123456789abcdef0123456789abcdef"
-            }
-            _ if !example.is_empty() => example,
-            _ => "validation",
-        };
-        lines.push(format!("{key}={value}"));
-    }
-    Ok(lines.join("\n") + "\n")
 }
 
 /// Step 3: spawn one child per domain preset, so no preset rots; their checks run after the copy's.
