@@ -6,7 +6,8 @@ the webhook's recent deliveries and asks GitHub to redeliver each one that faile
 is not lost:
 
 - which webhook: with GitHub App credentials, the App's own webhook (`GET /app/hook/deliveries`,
-  authenticated as the App with its JWT); with a token, the repository webhook whose id is the
+  authenticated as the App with its JWT), of whose deliveries only this repository's count (an App
+  may be installed on others); with a token, the repository webhook whose id is the
   `GITHUB_WEBHOOK_ID` setting, or, when that is unset, the one repository webhook whose URL ends in
   `/api/webhooks` (`GET /repos/{owner}/{repo}/hooks`; with none or several, the report asks for the
   setting). An explicit id is the choice that never guesses; the lookup keeps a setup without it
@@ -54,6 +55,7 @@ class Hook:
 
     deliveries_path: str
     authorization: str | None
+    repository_id: int | None = None  # only this repository's deliveries (the App's webhook serves all its installations)
 
 
 def redeliver_failed(
@@ -67,7 +69,8 @@ def redeliver_failed(
             report.problem = hook
             return report
         since = (now or datetime.now(UTC)) - timedelta(days=REDELIVERY_WINDOW_DAYS)
-        candidates = failed_deliveries(recent_deliveries(github, hook, since))
+        deliveries = [item for item in recent_deliveries(github, hook, since) if of_repository(item, hook)]
+        candidates = failed_deliveries(deliveries)
         for delivery in unhandled(store, candidates)[:MAX_REDELIVERIES_PER_RUN]:
             github.raw_request("POST", f"{hook.deliveries_path}/{delivery['id']}/attempts", authorization=hook.authorization)
             store.log_action(agent="sweeper", action_type=ACTION_TYPE, payload=describe(delivery), repository=repository)
@@ -81,7 +84,8 @@ def find_hook(github: GitHubClient, repository: str, webhook_id: str | None) -> 
     """The webhook whose deliveries to read, or why there is none to read."""
     app_jwt = github.app_jwt()
     if app_jwt is not None:
-        return Hook("/app/hook/deliveries", f"Bearer {app_jwt}")
+        repository_id = github.get_repository(repository).get("id")
+        return Hook("/app/hook/deliveries", f"Bearer {app_jwt}", repository_id if isinstance(repository_id, int) else None)
     if webhook_id:
         if not webhook_id.isdigit():
             return f"GITHUB_WEBHOOK_ID must be the webhook's numeric id, got {webhook_id[:40]!r}"
@@ -109,6 +113,10 @@ def recent_deliveries(github: GitHubClient, hook: Hook, since: datetime) -> list
             break
         params = {"per_page": PAGE_SIZE, "cursor": cursor}
     return deliveries
+
+
+def of_repository(delivery: dict[str, Any], hook: Hook) -> bool:
+    return hook.repository_id is None or delivery.get("repository_id") in (hook.repository_id, None)
 
 
 def delivered_at(delivery: dict[str, Any]) -> datetime:

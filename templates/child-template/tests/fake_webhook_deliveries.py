@@ -5,6 +5,8 @@
                                                                       the next page's cursor in the `Link` header
     POST /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{id}/attempts   202 `{}`; the endpoint answers the redelivery
     GET  /app/hook/deliveries, POST /app/hook/deliveries/{id}/attempts     the same for a GitHub App (a JWT, not a token)
+    POST /app/installations/{id}/access_tokens                        an installation token (`token`, `expires_at`)
+    GET  /repos/{owner}/{repo}                                        the repository (`id`, `full_name`)
 
 Each delivery is GitHub's "simple webhook delivery" (`hook-delivery-item`): id, guid, delivered_at,
 redelivery, duration, status, status_code, event, action, installation_id, repository_id. A
@@ -24,6 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+REPOSITORY_ID = 1296269
 STATUS_TEXT = {0: "failed to connect", 202: "Accepted", 200: "OK", 502: "Bad Gateway", 503: "Service Unavailable"}
 
 
@@ -35,7 +38,8 @@ class FakeWebhookDeliveries:
     redelivery_status_code: int = 202
     refuse: int | None = None  # answer everything with this status (403, 404)
     attempts: list[tuple[str, int]] = field(default_factory=list)  # (deliveries path, delivery id) asked for again
-    authorizations: list[str] = field(default_factory=list)
+    authorizations: list[str] = field(default_factory=list)  # each call's Authorization header, in order
+    paths: list[str] = field(default_factory=list)  # each call's path, in order
     _next_id: int = 9000
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -56,12 +60,23 @@ class FakeWebhookDeliveries:
     def repository_path(self, hook_id: int) -> str:
         return f"/repos/{self.repository}/hooks/{hook_id}/deliveries"
 
-    def deliver(self, path: str, guid: str, status_code: int, *, age: timedelta, redelivery: bool = False) -> dict[str, Any]:
+    def deliver(
+        self,
+        path: str,
+        guid: str,
+        status_code: int,
+        *,
+        age: timedelta,
+        redelivery: bool = False,
+        repository_id: int = REPOSITORY_ID,
+    ) -> dict[str, Any]:
         """A delivery GitHub made `age` ago, answered with `status_code` (0: could not connect)."""
         with self._lock:
-            return self._add(path, guid, status_code, age=age, redelivery=redelivery)
+            return self._add(path, guid, status_code, age=age, redelivery=redelivery, repository_id=repository_id)
 
-    def _add(self, path: str, guid: str, status_code: int, *, age: timedelta, redelivery: bool) -> dict[str, Any]:
+    def _add(
+        self, path: str, guid: str, status_code: int, *, age: timedelta, redelivery: bool, repository_id: int = REPOSITORY_ID
+    ) -> dict[str, Any]:
         self._next_id += 1
         delivery = {
             "id": self._next_id,
@@ -74,7 +89,7 @@ class FakeWebhookDeliveries:
             "event": "issues",
             "action": "opened",
             "installation_id": None,
-            "repository_id": 1296269,
+            "repository_id": repository_id,
             "throttled_at": None,
         }
         self.deliveries.setdefault(path, []).insert(0, delivery)
@@ -87,11 +102,16 @@ class FakeWebhookDeliveries:
             self.authorizations.append(authorization)
             parts = urlsplit(target)
             path, query = parts.path, parse_qs(parts.query)
+            self.paths.append(path)
             if self.refuse is not None:
                 message = "Not Found" if self.refuse == 404 else "Resource not accessible by personal access token"
                 return self.refuse, {"message": message, "documentation_url": "https://docs.github.com/rest"}, {}
             if path.startswith("/app/") and not authorization.startswith("Bearer ey"):
                 return 401, {"message": "A JSON web token could not be decoded"}, {}
+            if method == "POST" and re.fullmatch(r"/app/installations/\d+/access_tokens", path):
+                return 201, {"token": "ghs_installation", "expires_at": "2099-01-01T00:00:00Z"}, {}
+            if method == "GET" and path == f"/repos/{self.repository}":
+                return 200, {"id": REPOSITORY_ID, "full_name": self.repository}, {}
             if method == "GET" and path == f"/repos/{self.repository}/hooks":
                 return 200, self.hooks, {}
             if method == "GET" and (path in self.deliveries or path == "/app/hook/deliveries"):
@@ -106,7 +126,11 @@ class FakeWebhookDeliveries:
         if not originals:
             return 404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}, {}
         self.attempts.append((path, delivery_id))
-        self._add(path, originals[0]["guid"], self.redelivery_status_code, age=timedelta(0), redelivery=True)
+        original = originals[0]
+        self._add(
+            path, original["guid"], self.redelivery_status_code, age=timedelta(0), redelivery=True,
+            repository_id=original["repository_id"],
+        )  # fmt: skip
         return 202, {}, {}
 
     def _page(self, path: str, query: dict[str, list[str]]) -> tuple[int, Any, dict[str, str]]:

@@ -126,12 +126,14 @@ def test_a_github_app_reads_its_own_webhooks_deliveries_with_its_jwt(fake, store
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     failed = fake.deliver("/app/hook/deliveries", "guid-app", 502, age=HOUR)
+    fake.deliver("/app/hook/deliveries", "guid-another-repository", 502, age=HOUR, repository_id=42)
     github = GitHubClient(AppAuth("123", pem.decode(), "42"), base_url=fake.url, max_attempts=1)  # type: ignore[attr-defined]
 
     report = redeliver_failed(store, github, REPO, None)
 
     assert report.redelivered == ["guid-app"] and fake.attempts == [("/app/hook/deliveries", failed["id"])]
-    assert all(authorization.startswith("Bearer ey") for authorization in fake.authorizations)
+    app_calls = [auth for auth, path in zip(fake.authorizations, fake.paths, strict=True) if path.startswith("/app/hook")]
+    assert app_calls and all(authorization.startswith("Bearer ey") for authorization in app_calls)
 
 
 def test_the_cron_sweep_redelivers_and_reports(fake, store: Store, database: str) -> None:
