@@ -47,7 +47,7 @@ LIFECYCLE_KEYS = frozenset(
 
 @dataclass(frozen=True)
 class Decision:
-    kind: str | None  # PRODUCT_OWNER, DEVELOPER or None (ignored)
+    kind: str | None  # PRODUCT_OWNER, DEVELOPER, LIFECYCLE or None (ignored)
     reason: str
     repository: str | None = None
     issue_number: int | None = None
