@@ -26,7 +26,7 @@ from .support import FakeGitHub, fixture_bytes, signed_headers
 from .test_webhook_hostile import raw_request, served
 
 GITHUB_GIVES_SECONDS = 10.0
-MARGIN_SECONDS = 0.6  # scheduling and the test's own socket handling
+MARGIN_SECONDS = 0.5  # scheduling and the test's own socket handling
 
 
 def rows(database: str, sql: str) -> list[tuple]:
@@ -52,7 +52,9 @@ def slow_github_client(url: str) -> GitHubClient:
 def test_a_slow_body_a_slow_github_and_a_locked_table_at_once_are_answered_within_the_deadline(
     settings: Settings, store: Store, database: str
 ) -> None:
-    """Each phase alone is within its cap; before the deadline their sum (4 + 3 + 2 s) passed 8 s."""
+    """Each phase alone is within its cap: a body over 4.4 s (under its 5 s), a permission lookup that
+    GitHub does not answer (cut at 3 s), a lock (given up after 2 s). Without one deadline they took
+    9.4 s; with it the lookup gets what the deadline leaves, and the answer comes at 7.5 s."""
     fake = FakeGitHub(delay_seconds=6.0)
     github_server, github_url = fake.serve()
     body = stranger_comment()
@@ -62,19 +64,20 @@ def test_a_slow_body_a_slow_github_and_a_locked_table_at_once_are_answered_withi
         + "".join(f"{name}: {value}\r\n" for name, value in headers.items())
         + f"Content-Length: {len(body)}\r\n\r\n"
     ).encode()
-    quarter = len(body) // 4 + 1
-    parts = [body[index : index + quarter] for index in range(0, len(body), quarter)]
+    size = len(body) // 12 + 1
+    parts = [body[index : index + size] for index in range(0, len(body), size)]  # 12 parts, 0.4 s apart
     app = create_app(Service(settings=settings, store=store, github=slow_github_client(github_url)))
     try:
         with served(app) as port, psycopg.connect(database) as locker:
             locker.execute("set idle_in_transaction_session_timeout = '20s'")
             locker.execute("lock table public.jobs in access exclusive mode")
-            answer, elapsed = raw_request(port, head, parts, pause=1.0, timeout=GITHUB_GIVES_SECONDS + 5)
+            answer, elapsed = raw_request(port, head, parts, pause=0.4, timeout=GITHUB_GIVES_SECONDS + 5)
     finally:
         github_server.shutdown()
     assert answer.startswith(b"HTTP/1.1 503"), answer[:300]
     assert f"retry-after: {RETRY_AFTER_SECONDS}".encode() in answer.lower()
-    assert elapsed < WEBHOOK_DEADLINE_SECONDS + MARGIN_SECONDS < GITHUB_GIVES_SECONDS, f"answered after {elapsed:.1f} s"
+    assert elapsed < WEBHOOK_DEADLINE_SECONDS + MARGIN_SECONDS, f"answered after {elapsed:.1f} s"
+    assert elapsed < GITHUB_GIVES_SECONDS
     assert "/repos/Codertocat/Hello-World/collaborators/stranger/permission" in fake.paths("GET")
     assert rows(database, "select count(*) from webhook_events") == [(0,)]  # nothing half stored
     assert rows(database, "select count(*) from jobs") == [(0,)]
