@@ -331,6 +331,34 @@ def seed_story(store: Store, now: datetime | None = None) -> dict[str, Any]:
         minutes=6.5,
         detail="published as draft pull request #31",
     )
+    store.log_action(
+        agent="developer",
+        action_type="publish_published",
+        job_id=developer_job,
+        repository=REPOSITORY,
+        issue_number=8,
+        payload={
+            "detail": "pushed to feature/issue-8-refund-emails; pull request #31",
+            "pull_request": 31,
+            "title": "Send refund emails",
+            "summary": "Sends an email when a refund is issued.",
+            "diff_stat": [
+                {"path": "shop/refunds.py", "added": 14, "removed": 2, "binary": False},
+                {"path": "tests/test_refunds.py", "added": 30, "removed": 0, "binary": False},
+            ],
+            "transcript": [
+                {"at": 1796547600.0, "kind": "task", "model": "gpt-4o-mini", "task": "Implement refund emails"},
+                {
+                    "at": 1796547610.0,
+                    "kind": "tool",
+                    "name": "bash",
+                    "is_error": False,
+                    "content": "export DATABASE_URL=postgresql://shop:hunter2secret@db.internal/shop",
+                },
+                {"at": 1796547620.0, "kind": "finish", "summary": "Refund emails are sent."},
+            ],
+        },
+    )
     store.finish_job(developer_job, succeeded=True)
     PullStates(store).track(REPOSITORY, 8, 31, "feature/issue-8-refund-emails")
     store.log_action(

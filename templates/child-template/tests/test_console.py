@@ -263,6 +263,9 @@ def test_pages_render_the_seeded_story(console, store: Store) -> None:
     assert "published" in issue and "shop/refunds.py" in issue and "17" in issue and "$0.0099" in issue
     assert "ghp_" + "A" * 36 not in issue and "[REDACTED]" in issue  # a token in a check's output
     assert "ready_for_review" in issue and "lifecycle" in issue
+    assert "Proposal: Send refund emails" in issue and "Sends an email when a refund is issued." in issue
+    assert "+14" in issue and "−2" in issue and "Transcript: the last 3 entries" in issue and "Refund emails are sent." in issue
+    assert "hunter2secret" not in issue and "postgresql://shop:[REDACTED]@db.internal/shop" in issue
     questions = console.get("/console/issues/7").text
     assert "Which currencies?" in questions and "EUR only; yes." in questions and "Codertocat" in questions
 

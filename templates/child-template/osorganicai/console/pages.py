@@ -31,6 +31,7 @@ WORKFLOW_FILES = {
 }
 SECRET_NAME_PARTS = ("SECRET", "TOKEN", "KEY", "PASSWORD", "DATABASE_URL")
 UNFINISHED_JOB_STATUSES = ("pending", "dispatched", "running", "paused")
+SHOWN_WITH_THE_RUN = frozenset({"transcript", "diff_stat", "summary"})  # a publication's payload parts shown with its run
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,7 @@ def timeline(actions: Iterable[Mapping[str, Any]], redactor: Redactor) -> list[T
                 who=who,
                 what=action["action_type"],
                 decided=redactor(_decision(action["action_type"], payload)),
-                details=[(key, redactor(value)) for key, value in payload.items()],
+                details=[(key, redactor(value)) for key, value in payload.items() if key not in SHOWN_WITH_THE_RUN],
                 job_id=action.get("job_id"),
             )
         )
@@ -234,9 +235,53 @@ class RunView:
     files: list[str]
     rejection_reasons: list[str]
     pull_url: str | None
+    title: str | None = None  # from the publication's action: the proposal's title and summary,
+    summary: str | None = None  # the patch's diff stat and the end of the run's transcript
+    diff_stat: tuple[dict[str, Any], ...] = ()
+    transcript: tuple[TranscriptEntry, ...] = ()
 
 
-def run_view(row: Mapping[str, Any], links: Links, redactor: Redactor) -> RunView:
+@dataclass(frozen=True)
+class TranscriptEntry:
+    at: datetime | None
+    kind: str
+    headline: str
+    fields: list[tuple[str, str]]
+
+
+def transcript_entries(entries: Any, redactor: Redactor) -> tuple[TranscriptEntry, ...]:
+    shown = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        at = entry.get("at")
+        when = datetime.fromtimestamp(at, tz=UTC) if isinstance(at, int | float) else None
+        fields = {key: value for key, value in entry.items() if key not in ("at", "kind")}
+        headline = fields.get("name") or fields.get("summary") or fields.get("text") or fields.get("error") or ""
+        if fields.get("is_error"):
+            headline = f"{headline} (error)"
+        shown.append(
+            TranscriptEntry(
+                when, str(entry.get("kind")), redactor(str(headline))[:160], [(k, redactor(v)) for k, v in fields.items()]
+            )
+        )
+    return tuple(shown)
+
+
+def publication_of(row: Mapping[str, Any], actions: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The `publish_*` action written with a `code_generations` row: same job, the first at or after it."""
+    candidates = [
+        action
+        for action in actions
+        if action.get("agent") == "developer"
+        and str(action.get("action_type", "")).startswith("publish_")
+        and action.get("job_id") == row.get("job_id")
+        and action["created_at"] >= row["created_at"]
+    ]
+    return min(candidates, key=lambda action: action["created_at"], default=None)
+
+
+def run_view(row: Mapping[str, Any], links: Links, redactor: Redactor, publication: Mapping[str, Any] | None = None) -> RunView:
     checks = []
     for check in row.get("checks") or []:
         if isinstance(check, dict):
@@ -269,7 +314,21 @@ def run_view(row: Mapping[str, Any], links: Links, redactor: Redactor) -> RunVie
         files=[str(path) for path in row.get("files") or []],
         rejection_reasons=[redactor(str(reason)) for reason in row.get("rejection_reasons") or []],
         pull_url=pull_url,
+        **_published(publication, redactor),
     )
+
+
+def _published(publication: Mapping[str, Any] | None, redactor: Redactor) -> dict[str, Any]:
+    payload = publication.get("payload") if publication else None
+    if not isinstance(payload, dict):
+        return {}
+    stat = [entry for entry in payload.get("diff_stat") or [] if isinstance(entry, dict)]
+    return {
+        "title": redactor(payload["title"]) if payload.get("title") else None,
+        "summary": redactor(payload["summary"]) if payload.get("summary") else None,
+        "diff_stat": tuple({**entry, "path": str(entry.get("path"))} for entry in stat),
+        "transcript": transcript_entries(payload.get("transcript"), redactor),
+    }
 
 
 def issue_page(store: Store, links: Links, settings: Settings, number: int, now: datetime) -> dict[str, Any] | None:
@@ -289,7 +348,7 @@ def issue_page(store: Store, links: Links, settings: Settings, number: int, now:
         "timeline_total": detail.actions_total,
         "conversation": [{**message, "content": redactor(message["content"])} for message in detail.conversation],
         "jobs": [job_view(job, links, redactor) for job in reversed(detail.jobs)],
-        "runs": [run_view(row, links, redactor) for row in reversed(detail.generations)],
+        "runs": [run_view(row, links, redactor, publication_of(row, detail.actions)) for row in reversed(detail.generations)],
         "pull_state": detail.pull_state,
     }
 
