@@ -462,6 +462,20 @@ def test_the_console_answers_on_the_function_path_too(console) -> None:
     assert static.status_code == 200 and static.headers["content-type"].startswith("text/css")
 
 
+def test_the_local_server_answers_the_console_and_the_webhook_side_by_side(monkeypatch) -> None:
+    from fastapi.testclient import TestClient
+
+    monkeypatch.delenv("GITHUB_SERVER_URL", raising=False)
+    import api.webhooks
+
+    with TestClient(api.webhooks.app, base_url="https://testserver", follow_redirects=False) as local:
+        css = local.get("/console/static/console.css")
+        assert css.status_code == 200 and "form-action 'self' https://github.com" in css.headers["content-security-policy"]
+        assert local.get("/console").status_code in (303, 503)  # sign-in, or a page naming the console's missing settings
+        assert local.post("/api/webhooks", content=b"{}").status_code in (401, 500)  # the webhook still answers
+        assert "content-security-policy" not in local.get("/api/health").headers
+
+
 def test_the_webhook_import_path_does_not_load_the_console() -> None:
     script = (
         "import sys; import api.webhooks; "
