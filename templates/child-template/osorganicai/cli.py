@@ -366,7 +366,7 @@ def run_sweep(settings: Settings, limit: int) -> int:
     store = Store(settings.require("DATABASE_URL"), max_connections=1)
     github = GitHubClient.from_settings(settings)
     try:
-        report = sweep(store, github, limit=limit)
+        report = sweep(store, github, limit=limit, source="sweeper workflow")
     finally:
         github.close()
         store.close()

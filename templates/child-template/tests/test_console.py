@@ -507,3 +507,22 @@ def test_a_sweep_is_recorded_and_the_health_page_lists_it(console, store: Store,
     sign_in_as(console, "octocat", VIEW)
     health = console.get("/console/health").text
     assert "vercel cron" in health and "No sweep recorded yet" not in health
+
+
+def test_the_sweeper_workflows_sweep_is_recorded_too(database: str, store: Store, fake_github) -> None:
+    from osorganicai.cli import run_sweep
+    from osorganicai.db import JobSpec
+    from osorganicai.settings import Settings
+
+    store.create_job(JobSpec("product_owner", REPOSITORY, 5))
+    server, url = fake_github.serve()
+    try:
+        settings = Settings.from_env({"DATABASE_URL": database, "GITHUB_TOKEN": "t", "GITHUB_API_URL": url})
+        assert run_sweep(settings, limit=5) == 0
+    finally:
+        server.shutdown()
+        server.server_close()
+    with store.transaction() as cursor:
+        cursor.execute("select payload from public.agent_actions where agent = 'sweeper'")
+        [row] = cursor.fetchall()
+    assert row["payload"]["source"] == "sweeper workflow" and row["payload"]["dispatched"] == 1
