@@ -462,6 +462,11 @@ def create_console_app(
         act = actions[verb]
         return await intervene(request, lambda svc, login: act(svc, parsed, login), verb)
 
+    @app.get("/console/{rest:path}")
+    async def anything_else(request: Request, rest: str) -> Response:
+        """Any other console URL: sign-in first, then a 404 page (registered last, so it matches last)."""
+        return _not_found(request)
+
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
     app.add_middleware(ConsoleHeaders, server_url=settings_server_url)
     return app
