@@ -8,3 +8,4 @@ pub mod printer;
 pub mod record;
 pub mod template;
 pub mod update;
+pub mod user_error;

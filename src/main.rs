@@ -15,7 +15,7 @@ fn main() -> ExitCode {
         Err(error) if is_broken_pipe(&error) => ExitStatus::Success.into(),
         Err(error) => {
             printer.error_chain(&error);
-            ExitStatus::Error.into()
+            ExitStatus::of_error(&error).into()
         }
     }
 }

@@ -5,6 +5,8 @@ use std::fmt::Display;
 
 use console::{Term, style};
 
+use crate::user_error::UserError;
+
 /// Applies `NO_COLOR` as no-color.org says. console turns colour off whenever the variable exists; an empty one
 /// must count as unset, so colour is then decided as if it were absent: on for a terminal that is not `dumb`.
 pub fn honour_no_color() {
@@ -63,7 +65,8 @@ impl Printer {
         self.line(format!("{} {message}", style("warning:").yellow().bold()));
     }
 
-    pub fn error(&self, message: impl Display) {
+    /// Only `error_chain` prints errors, so every error reads the same.
+    fn error(&self, message: impl Display) {
         self.line(format!("{} {message}", style("error:").red().bold()));
     }
 
@@ -71,7 +74,8 @@ impl Printer {
         self.line(format!("{} {message}", style("hint:").cyan().bold()));
     }
 
-    /// Prints an error with every cause in its chain, one `caused by:` line each, then the hint a cause calls for.
+    /// Prints an error with every cause in its chain, one `caused by:` line each, then its hint: the user error's
+    /// own, else the one an operating-system cause calls for. Every command's errors are printed here.
     pub fn error_chain(&self, error: &anyhow::Error) {
         self.error(error);
         for cause in error.chain().skip(1) {
@@ -81,7 +85,8 @@ impl Printer {
                 cause_text(cause)
             ));
         }
-        if let Some(hint) = hint_for(error) {
+        let user_hint = error.downcast_ref::<UserError>().and_then(UserError::hint);
+        if let Some(hint) = user_hint.or_else(|| hint_for(error)) {
             self.hint(hint);
         }
     }

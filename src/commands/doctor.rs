@@ -10,8 +10,9 @@ use anyhow::{Context, Result};
 use super::exit_status::ExitStatus;
 use crate::cli::DoctorArgs;
 use crate::doctor::settings::parse_env_file;
-use crate::doctor::{self, DoctorOptions, report};
-use crate::printer::Printer;
+use crate::doctor::{self, ChildError, DoctorOptions, report};
+
+use crate::user_error::UserError;
 
 /// How the report is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,7 +21,7 @@ pub enum ReportFormat {
     Json,
 }
 
-pub fn doctor(args: DoctorArgs, printer: &Printer) -> Result<ExitStatus> {
+pub fn doctor(args: DoctorArgs) -> Result<ExitStatus> {
     let format = if args.json {
         ReportFormat::Json
     } else {
@@ -30,7 +31,7 @@ pub fn doctor(args: DoctorArgs, printer: &Printer) -> Result<ExitStatus> {
     };
     let options = resolve(args)?;
     let mut stdout = std::io::stdout().lock();
-    run(&options, format, &mut stdout, printer)
+    run(&options, format, &mut stdout)
 }
 
 /// Runs the checks and writes the report to `out`. Exit: 0 no errors, 1 errors, 2 not a child.
@@ -38,16 +39,8 @@ pub fn run(
     options: &DoctorOptions,
     format: ReportFormat,
     out: &mut dyn Write,
-    printer: &Printer,
 ) -> Result<ExitStatus> {
-    let report = match doctor::run_checks(options) {
-        Ok(report) => report,
-        Err(error) => {
-            printer.error(&error);
-            printer.hint("run `osorganic doctor` inside a child, or name one with `--path DIR`");
-            return Ok(ExitStatus::Error);
-        }
-    };
+    let report = doctor::run_checks(options).map_err(not_checkable)?;
     match format {
         ReportFormat::Human { colour } => report::write_human(&report, colour, out),
         ReportFormat::Json => report::write_json(&report, out),
@@ -58,6 +51,19 @@ pub fn run(
     } else {
         ExitStatus::Success
     })
+}
+
+/// A folder doctor cannot check, and what to do about it.
+fn not_checkable(error: ChildError) -> UserError {
+    let hint = match &error {
+        ChildError::NotAChild(_) => {
+            "run `osorganic doctor` inside a child, or name one with `--path DIR`"
+        }
+        ChildError::UnreadableRecord { .. } => {
+            "make it readable again; `git log -p -- .osorganic.toml` shows what osorganic wrote"
+        }
+    };
+    UserError::usage(error.to_string()).with_hint(hint)
 }
 
 /// Turns the flags into options: an absolute child path, the environment the deploy would see.

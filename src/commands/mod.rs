@@ -43,7 +43,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<ExitStatus> {
     match cli.command {
         Command::Spawn(args) => spawn::spawn(args, printer),
         Command::Update(args) => update::update(args, printer),
-        Command::Doctor(args) => doctor::doctor(args, printer),
+        Command::Doctor(args) => doctor::doctor(args),
         Command::Completions { shell } => completions::completions(shell, &mut std::io::stdout()),
     }
 }

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use console::style;
 use tempfile::TempDir;
 
@@ -21,6 +21,7 @@ use crate::template::{
     self, AnswerLayer, Answers, ChildName, RenderedTree, SourceKind, SourceSpec, TemplateSource,
     Unanswered,
 };
+use crate::user_error::UserError;
 
 /// Set by the Ctrl-C handler; checked before each file and each step so the staging folder is dropped cleanly.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
@@ -118,34 +119,42 @@ fn read_answers_file(path: &Path) -> Result<AnswerLayer> {
 /// The destination must be absent or an empty folder; missing parent folders are created when the child is
 /// written, but no ancestor may be a file.
 fn check_destination(destination: &Path) -> Result<()> {
+    let shown = destination.display();
+    let elsewhere = "name another folder with `--dest DIR`, or another child name";
     if destination.exists() && !destination.is_dir() {
-        bail!(
-            "`{}` is a file, not a folder: choose a folder that does not exist or is empty",
-            destination.display()
-        );
+        return Err(UserError::usage(format!(
+            "`{shown}` is a file, not a folder: choose a folder that does not exist or is empty"
+        ))
+        .with_hint(elsewhere)
+        .into());
     }
     if destination.exists() {
-        let empty = destination.is_dir()
-            && fs::read_dir(destination)
-                .with_context(|| format!("could not read `{}`", destination.display()))?
-                .next()
-                .is_none();
+        let empty = fs::read_dir(destination)
+            .with_context(|| format!("could not read `{shown}`"))?
+            .next()
+            .is_none();
         if !empty {
-            bail!(
-                "`{}` already exists and is not an empty folder",
-                destination.display()
-            );
+            return Err(UserError::usage(format!(
+                "`{shown}` already exists and is not an empty folder"
+            ))
+            .with_hint(elsewhere)
+            .into());
         }
     }
     let Some(parent) = destination.parent() else {
-        bail!("`{}` cannot be a child's folder", destination.display());
+        return Err(
+            UserError::usage(format!("`{shown}` cannot be a child's folder"))
+                .with_hint(elsewhere)
+                .into(),
+        );
     };
     if let Some(file) = parent.ancestors().find(|ancestor| ancestor.is_file()) {
-        bail!(
-            "`{}` is a file, so `{}` cannot be created inside it",
-            file.display(),
-            destination.display()
-        );
+        return Err(UserError::usage(format!(
+            "`{}` is a file, so `{shown}` cannot be created inside it",
+            file.display()
+        ))
+        .with_hint(elsewhere)
+        .into());
     }
     Ok(())
 }

@@ -11,6 +11,7 @@ use crate::update::apply::{self, Applied, UpdateWrite};
 use crate::update::refusal::Refusal;
 use crate::update::state::{self, InProgress, UpdateLock};
 use crate::update::{self as library, Standing, plan};
+use crate::user_error::UserError;
 
 mod options;
 mod report;
@@ -19,16 +20,15 @@ use options::{Mode, UpdateOptions};
 
 pub fn update(args: UpdateArgs, printer: &Printer) -> Result<ExitStatus> {
     let options = UpdateOptions::resolve(args)?;
-    match run(&options, printer) {
-        Err(error) => match error.downcast_ref::<Refusal>() {
-            Some(refusal) => Ok(report::refused(&options, refusal, printer)),
-            None => {
-                report::error_json(&options, &error);
-                Err(error)
-            }
+    let error = match run(&options, printer) {
+        Err(error) => match error.downcast::<Refusal>() {
+            Ok(refusal) => anyhow::Error::new(UserError::from(refusal)),
+            Err(error) => error,
         },
-        finished => finished,
-    }
+        finished => return finished,
+    };
+    report::error_json(&options, &error);
+    Err(error)
 }
 
 fn run(options: &UpdateOptions, printer: &Printer) -> Result<ExitStatus> {
@@ -43,14 +43,10 @@ fn run(options: &UpdateOptions, printer: &Printer) -> Result<ExitStatus> {
     if options.mode == Mode::Abort {
         return abort(&repo, in_progress, printer);
     }
-    if let Some(status) = refuse_unfinished(&in_progress, printer) {
-        return Ok(status);
-    }
+    refuse_unfinished(&in_progress)?;
     let record = library::read_record(&repo)?;
     if options.mode == Mode::Merge {
-        if let Some(status) = refuse_dirty(&repo, printer)? {
-            return Ok(status);
-        }
+        refuse_dirty(&repo)?;
     }
     let odb = repo.odb()?;
     if options.mode == Mode::Check {
@@ -109,42 +105,36 @@ fn abort(repo: &Repository, in_progress: InProgress, printer: &Printer) -> Resul
             printer.status("aborted", "the child is back as it was before the update");
             Ok(ExitStatus::Success)
         }
-        _ => {
-            printer.error("there is no unfinished update to abort");
-            Ok(ExitStatus::Error)
-        }
+        _ => Err(UserError::usage("there is no unfinished update to abort").into()),
     }
 }
 
-fn refuse_unfinished(in_progress: &InProgress, printer: &Printer) -> Option<ExitStatus> {
+fn refuse_unfinished(in_progress: &InProgress) -> Result<()> {
     match in_progress {
-        InProgress::Nothing => None,
-        InProgress::Update(_) => {
-            printer.error("an unfinished update is waiting: its conflicts are not resolved yet");
-            printer
-                .hint("resolve them and `git commit`, or undo it with `osorganic update --abort`");
-            Some(ExitStatus::UserActionNeeded)
-        }
-        InProgress::GitOperation(operation) => {
-            printer.error(format!(
-                "the child is in the middle of a git operation ({operation})"
-            ));
-            printer.hint("finish it or abort it first");
-            Some(ExitStatus::UserActionNeeded)
-        }
+        InProgress::Nothing => Ok(()),
+        InProgress::Update(_) => Err(UserError::must_act(
+            "an unfinished update is waiting: its conflicts are not resolved yet",
+        )
+        .with_hint("resolve them and `git commit`, or undo it with `osorganic update --abort`")
+        .into()),
+        InProgress::GitOperation(operation) => Err(UserError::must_act(format!(
+            "the child is in the middle of a git operation ({operation})"
+        ))
+        .with_hint("finish it or abort it first")
+        .into()),
     }
 }
 
 /// Refuses a working tree with uncommitted changes to tracked files, naming them.
-fn refuse_dirty(repo: &Repository, printer: &Printer) -> Result<Option<ExitStatus>> {
+fn refuse_dirty(repo: &Repository) -> Result<()> {
     let dirty = library::dirty_files(repo)?;
     if dirty.is_empty() {
-        return Ok(None);
+        return Ok(());
     }
-    printer.error(format!(
+    Err(UserError::must_act(format!(
         "the child has uncommitted changes: {}",
         dirty.join(", ")
-    ));
-    printer.hint("commit them or `git stash` them, then run the update again");
-    Ok(Some(ExitStatus::UserActionNeeded))
+    ))
+    .with_hint("commit them or `git stash` them, then run the update again")
+    .into())
 }

@@ -1,7 +1,7 @@
 //! The answers of the new render: the recorded ones the new version still asks, under `--define` and, for secret
 //! questions (never recorded), the environment; new questions by default with `--yes`, on a terminal, or refused.
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 
 use super::request::UpdateRequest;
 use crate::record::{ChildRecord, RECORD_FILE};
@@ -9,6 +9,7 @@ use crate::template::answers::{self, AnswerLayer, Answers, AnswersError, Unanswe
 use crate::template::name::ChildName;
 use crate::template::prompt::TerminalPrompter;
 use crate::template::source::TemplateSource;
+use crate::user_error::UserError;
 
 /// The variable that gives a secret answer to an update: `OSORGANIC_ANSWER_API_TOKEN` for `api_token`.
 pub fn secret_variable(question: &str) -> String {
@@ -58,16 +59,21 @@ pub fn resolve_answers(
         Unanswered::Refuse
     };
     let answers = match answers::resolve(&source.manifest, child_name, &layers, unanswered) {
-        Err(AnswersError::Unanswered(lines)) => bail!(
-            "{} not answered and there is no terminal to ask:\n{}\nhint: answer with `--define NAME=VALUE`, \
-             or accept the defaults of new questions with `--yes`",
-            if lines.len() == 1 {
-                "1 question is"
-            } else {
-                "these questions are"
-            },
-            lines.join("\n")
-        ),
+        Err(AnswersError::Unanswered(lines)) => {
+            return Err(UserError::usage(format!(
+                "{} not answered and there is no terminal to ask:\n{}",
+                if lines.len() == 1 {
+                    "1 question is"
+                } else {
+                    "these questions are"
+                },
+                lines.join("\n")
+            ))
+            .with_hint(
+                "answer with `--define NAME=VALUE`, or accept the defaults of new questions with `--yes`",
+            )
+            .into());
+        }
         other => other?,
     };
     let defaulted_secrets = if request.yes {

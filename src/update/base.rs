@@ -11,7 +11,7 @@
 //!
 //! When none of these can be had, the error says what is missing and how to get it.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use git2::{Commit, Oid, Repository};
 
 use crate::git::{self, TEMPLATE_REF};
@@ -21,6 +21,7 @@ use crate::template::answers::{self, AnswerLayer, Unanswered};
 use crate::template::name::ChildName;
 use crate::template::render::render;
 use crate::template::source::{self, SourceSpec};
+use crate::user_error::UserError;
 
 /// Where a base that must be rendered again is read from.
 pub struct RebuildSource {
@@ -105,23 +106,30 @@ fn rebuild<'repo>(
          and no render commit of that version in its history",
         template.name, template.version
     );
-    let source = source::load(&from.spec).with_context(|| {
-        format!(
-            "{missing}, and `{}` cannot be loaded to render it again\nhint: pass `--from` a folder or git source \
-             that holds version {}",
-            from.name, template.version
+    let source = source::load(&from.spec).map_err(|error| {
+        anyhow::Error::new(error).context(
+            UserError::usage(format!(
+                "{missing}, and `{}` cannot be loaded to render it again",
+                from.name
+            ))
+            .with_hint(format!(
+                "pass `--from` a folder or git source that holds version {}",
+                template.version
+            )),
         )
     })?;
     let found = &source.manifest.template;
     if found.name != template.name || found.version != template.version {
-        bail!(
-            "{missing}, and `{}` holds {} {}, so it cannot be rendered again\nhint: pass `--from` a folder or git \
-             source that holds version {} (with `--from template`, the commit the record names is used)",
-            from.name,
-            found.name,
-            found.version,
+        return Err(UserError::usage(format!(
+            "{missing}, and `{}` holds {} {}, so it cannot be rendered again",
+            from.name, found.name, found.version
+        ))
+        .with_hint(format!(
+            "pass `--from` a folder or git source that holds version {} (with `--from template`, the commit the \
+             record names is used)",
             template.version
-        );
+        ))
+        .into());
     }
     let layers = [AnswerLayer::new(
         format!("`{RECORD_FILE}`"),

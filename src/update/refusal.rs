@@ -5,39 +5,87 @@ use std::path::PathBuf;
 
 use super::answers::secret_variable;
 use super::state::Locked;
+use crate::user_error::UserError;
 
 /// Why an update stops before anything is written, for the user to act on (exit 1).
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub enum Refusal {
-    #[error(
-        "the source holds the template `{found}`, not `{recorded}`, the one this child was made from\n\
-         hint: check `--from`; to move the child to `{found}` on purpose, add `--switch-template`"
-    )]
     OtherTemplate { recorded: String, found: String },
-    #[error(
-        "secret answers are never recorded: {} no answer here, and `--yes` would replace it with a default\n\
-         hint: give {} (or run the update on a terminal without `--yes` to be asked)",
-        .0.iter().map(|name| format!("`{name}` has")).collect::<Vec<_>>().join(", "),
-        .0.iter().map(|name| format!("`--define {name}=VALUE` or `{}`", secret_variable(name))).collect::<Vec<_>>().join(", ")
-    )]
     SecretsMissing(Vec<String>),
-    #[error(
-        "untracked files are where the update writes: {}\nhint: move them away or commit them, then run the update again",
-        .0.join(", ")
-    )]
     UntrackedInTheWay(Vec<String>),
-    #[error(
-        "another update is writing into this child (`{}` exists)\nhint: wait for it to finish; if no update is \
-         running, remove that file",
-        .0.display()
-    )]
     UpdateRunning(PathBuf),
-    #[error(
-        "a git process holds the child's index (`{}` exists)\nhint: wait for it to finish; if no git command is \
-         running, remove that file",
-        .0.display()
-    )]
     IndexLocked(PathBuf),
+}
+
+impl Refusal {
+    /// What stopped the update.
+    pub fn message(&self) -> String {
+        match self {
+            Self::OtherTemplate { recorded, found } => format!(
+                "the source holds the template `{found}`, not `{recorded}`, the one this child was made from"
+            ),
+            Self::SecretsMissing(names) => format!(
+                "secret answers are never recorded: {} no answer here, and `--yes` would replace it with a default",
+                names
+                    .iter()
+                    .map(|name| format!("`{name}` has"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Self::UntrackedInTheWay(paths) => format!(
+                "untracked files are where the update writes: {}",
+                paths.join(", ")
+            ),
+            Self::UpdateRunning(path) => format!(
+                "another update is writing into this child (`{}` exists)",
+                path.display()
+            ),
+            Self::IndexLocked(path) => format!(
+                "a git process holds the child's index (`{}` exists)",
+                path.display()
+            ),
+        }
+    }
+
+    /// What the user does about it.
+    pub fn hint(&self) -> String {
+        match self {
+            Self::OtherTemplate { found, .. } => format!(
+                "check `--from`; to move the child to `{found}` on purpose, add `--switch-template`"
+            ),
+            Self::SecretsMissing(names) => format!(
+                "give {} (or run the update on a terminal without `--yes` to be asked)",
+                names
+                    .iter()
+                    .map(|name| format!("`--define {name}=VALUE` or `{}`", secret_variable(name)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Self::UntrackedInTheWay(_) => {
+                "move them away or commit them, then run the update again".to_owned()
+            }
+            Self::UpdateRunning(_) => {
+                "wait for it to finish; if no update is running, remove that file".to_owned()
+            }
+            Self::IndexLocked(_) => {
+                "wait for it to finish; if no git command is running, remove that file".to_owned()
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+impl From<Refusal> for UserError {
+    fn from(refusal: Refusal) -> Self {
+        UserError::must_act(refusal.message()).with_hint(refusal.hint())
+    }
 }
 
 impl From<Locked> for Refusal {

@@ -1,5 +1,6 @@
-//! `UpdateEnv`: a folder template that evolves version by version, a child spawned from it, and git around them,
-//! all in one temporary folder with a pinned git identity and no global git configuration.
+//! `UpdateEnv`: a folder template that evolves version by version, a child spawned from it, and git around them.
+//! It is a layer over the one harness, `TestEnv` (its hermetic temporary folder and environment), with a pinned git
+//! identity.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -7,26 +8,28 @@ use std::process::Output;
 
 use assert_cmd::Command;
 
+use crate::support::TestEnv;
+
 /// Seven numbered lines: room for changes on different lines.
 pub const LINES: &str = "one\ntwo\nthree\nfour\nfive\nsix\nseven\n";
 
 pub struct UpdateEnv {
-    root: tempfile::TempDir,
+    env: TestEnv,
 }
 
 impl UpdateEnv {
     pub fn new() -> Self {
         Self {
-            root: tempfile::tempdir().unwrap(),
+            env: TestEnv::new().with_git_identity("Test", "test@example.com"),
         }
     }
 
     pub fn template_dir(&self) -> PathBuf {
-        self.root.path().join("template")
+        self.env.path("template")
     }
 
     pub fn child_dir(&self) -> PathBuf {
-        self.root.path().join("child")
+        self.env.path("child")
     }
 
     /// Replaces the template folder with this version: `questions` is TOML under `[questions]`, files are
@@ -59,7 +62,7 @@ impl UpdateEnv {
     /// `osorganic spawn child --yes --template <folder>` plus the given arguments, in the test's folder.
     pub fn spawn(&self, extra: &[&str]) -> &Self {
         let output = self
-            .osorganic(self.root.path())
+            .osorganic(&self.env.work())
             .args(["spawn", "child", "--yes", "--template"])
             .arg(self.template_dir())
             .args(extra)
@@ -96,42 +99,20 @@ impl UpdateEnv {
     }
 
     pub fn osorganic(&self, dir: &Path) -> Command {
-        let mut command = Command::cargo_bin("osorganic").unwrap();
+        let mut command = self.env.osorganic();
         command.current_dir(dir);
-        self.hermetic(&mut command);
         command
     }
 
     /// The built `osorganic` as a plain process, to start and stop at will.
     pub fn osorganic_process(&self, dir: &Path) -> std::process::Command {
-        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin!("osorganic"));
+        let binary = assert_cmd::cargo::cargo_bin!("osorganic");
+        let mut command = self.env.command(&binary.to_string_lossy(), dir);
         command
             .current_dir(dir)
-            .env("HOME", self.root.path())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_AUTHOR_NAME", "Test")
-            .env("GIT_AUTHOR_EMAIL", "test@example.com")
-            .env("GIT_COMMITTER_NAME", "Test")
-            .env("GIT_COMMITTER_EMAIL", "test@example.com")
-            .env("NO_COLOR", "1")
-            .env_remove("GIT_DIR")
-            .env_remove("GIT_WORK_TREE")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null());
         command
-    }
-
-    fn hermetic(&self, command: &mut Command) {
-        command
-            .env("HOME", self.root.path())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_AUTHOR_NAME", "Test")
-            .env("GIT_AUTHOR_EMAIL", "test@example.com")
-            .env("GIT_COMMITTER_NAME", "Test")
-            .env("GIT_COMMITTER_EMAIL", "test@example.com")
-            .env("NO_COLOR", "1")
-            .env_remove("GIT_DIR")
-            .env_remove("GIT_WORK_TREE");
     }
 
     /// git in the child; panics on failure.
@@ -139,10 +120,9 @@ impl UpdateEnv {
         self.git_in(&self.child_dir(), args)
     }
 
+    /// git in `dir`, with the harness's environment; panics on failure; returns stdout as it is.
     pub fn git_in(&self, dir: &Path, args: &[&str]) -> String {
-        let mut command = Command::new("git");
-        self.hermetic(&mut command);
-        let output = command.args(args).current_dir(dir).output().unwrap();
+        let output = self.env.command("git", dir).args(args).output().unwrap();
         assert!(
             output.status.success(),
             "git {args:?}: {}",

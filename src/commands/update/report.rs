@@ -11,7 +11,7 @@ use crate::printer::Printer;
 use crate::record::ChildRecord;
 use crate::update::describe_move;
 use crate::update::merge::{FileChange, FileReport, MergeOutcome};
-use crate::update::refusal::Refusal;
+use crate::user_error::{UserError, UserErrorKind};
 
 /// The `--json` document.
 #[derive(Serialize)]
@@ -101,16 +101,26 @@ pub fn behind(
     ExitStatus::UserActionNeeded
 }
 
-/// With `--json`, an error is an object on stdout too (`status: error`, the causes in `reason`); the message itself
-/// goes to stderr as for every command.
+/// With `--json`, an error is an object on stdout too: `status: refused` for an error the user acts on in the child
+/// (a dirty tree, a lock, another template; the message in `reason`), `status: error` for anything else (the causes in
+/// `reason`). The message itself goes to stderr as for every command.
 pub fn error_json(options: &UpdateOptions, error: &anyhow::Error) {
-    let reason = error
-        .chain()
-        .map(crate::printer::cause_text)
-        .collect::<Vec<_>>()
-        .join(": ");
+    let refusal = error
+        .downcast_ref::<UserError>()
+        .filter(|user_error| user_error.kind() == UserErrorKind::MustAct);
+    let (status, reason) = match refusal {
+        Some(user_error) => ("refused", user_error.message().to_owned()),
+        None => (
+            "error",
+            error
+                .chain()
+                .map(crate::printer::cause_text)
+                .collect::<Vec<_>>()
+                .join(": "),
+        ),
+    };
     let report = JsonReport {
-        status: "error",
+        status,
         from: "",
         to: "",
         files: &[],
@@ -118,26 +128,6 @@ pub fn error_json(options: &UpdateOptions, error: &anyhow::Error) {
         reason: Some(reason),
     };
     let _ = write_json(options, report);
-}
-
-/// An update that stopped before writing anything, for the user to act on.
-pub fn refused(options: &UpdateOptions, refusal: &Refusal, printer: &Printer) -> ExitStatus {
-    let text = refusal.to_string();
-    let (message, hint) = text.split_once("\nhint: ").unwrap_or((text.as_str(), ""));
-    let report = JsonReport {
-        status: "refused",
-        from: "",
-        to: "",
-        files: &[],
-        new_questions: &[],
-        reason: Some(message.to_owned()),
-    };
-    let _ = write_json(options, report);
-    printer.error(message);
-    if !hint.is_empty() {
-        printer.hint(hint);
-    }
-    ExitStatus::UserActionNeeded
 }
 
 /// `--dry-run`: what would happen to each file.
