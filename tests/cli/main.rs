@@ -5,6 +5,7 @@ mod doctor;
 mod doctor_settings;
 mod help;
 mod hermetic;
+mod reports;
 mod spawn;
 mod spawn_interrupt;
 mod spawn_templates;

@@ -29,11 +29,11 @@ pub(super) fn paths_point_at_functions(
         })
         .collect();
     let mut checks = Vec::new();
-    for (_, destination) in &rewrites {
+    for (source, destination) in &rewrites {
         checks.extend(path_check(
             child,
             "vercel.rewrites",
-            "rewrite destination",
+            &format!("the rewrite of `{source}` to"),
             destination,
             text,
         ));
