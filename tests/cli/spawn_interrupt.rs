@@ -82,3 +82,51 @@ fn ctrl_c_during_spawn_leaves_the_whole_child_or_nothing() {
         "no run was interrupted: the test proved nothing"
     );
 }
+
+/// Ctrl-C in a choice menu (which hides the cursor) ends the spawn with the cursor shown again and nothing written.
+/// The prompts need a terminal: `script` (util-linux) gives the spawn a pseudo-terminal and passes our keys to it.
+#[test]
+fn ctrl_c_in_a_choice_menu_shows_the_cursor_again() {
+    use std::io::Write;
+    const HIDE_CURSOR: &str = "\x1b[?25l";
+    const SHOW_CURSOR: &str = "\x1b[?25h";
+    let env = TestEnv::new();
+    let command = format!("{} spawn demo", env!("CARGO_BIN_EXE_osorganic"));
+    let mut script = env
+        .command("script", &env.work())
+        .args([
+            "--quiet",
+            "--return",
+            "--flush",
+            "--command",
+            &command,
+            "/dev/null",
+        ])
+        .env("TERM", "xterm")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("`script` (util-linux) runs");
+    let mut keys = script.stdin.take().unwrap();
+    // Accept the first question's default; the second is the `domain` choice menu.
+    keys.write_all(b"\r").unwrap();
+    keys.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    keys.write_all(b"\x03").unwrap();
+    keys.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    drop(keys);
+    let output = script.wait_with_output().unwrap();
+    let screen = String::from_utf8_lossy(&output.stdout);
+
+    let hidden_at = screen
+        .rfind(HIDE_CURSOR)
+        .unwrap_or_else(|| panic!("the choice menu never hid the cursor: {screen:?}"));
+    assert!(
+        screen[hidden_at..].contains(SHOW_CURSOR),
+        "the cursor is still hidden after Ctrl-C: {screen:?}"
+    );
+    assert_ne!(output.status.code(), Some(0), "{screen:?}");
+    assert!(env.work_entries().is_empty(), "{:?}", env.work_entries());
+}
