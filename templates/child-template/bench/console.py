@@ -32,7 +32,8 @@ sys.path.insert(0, str(ROOT))
 from fastapi.testclient import TestClient  # noqa: E402
 
 from osorganicai.console import auth  # noqa: E402
-from osorganicai.console.app import PACKAGE, create_console_app  # noqa: E402
+from osorganicai.console.app import create_console_app  # noqa: E402
+from osorganicai.console.context import PACKAGE  # noqa: E402
 from osorganicai.db import Store  # noqa: E402
 from osorganicai.service import Service  # noqa: E402
 from osorganicai.settings import Settings  # noqa: E402

@@ -13,7 +13,8 @@ import pytest
 
 from osorganicai.config import ConsoleSettings, RuntimeConfig, load_config
 from osorganicai.console import charts, stages
-from osorganicai.console.app import create_console_app, restore_console_path
+from osorganicai.console.app import create_console_app
+from osorganicai.console.asgi import restore_console_path
 from osorganicai.console.auth import ACT, SESSION_COOKIE, VIEW
 from osorganicai.console.costs import CostRow, summarise
 from osorganicai.db import Store
