@@ -17,7 +17,7 @@ from osorganicai.console.app import create_console_app
 from osorganicai.console.asgi import restore_console_path
 from osorganicai.console.auth import ACT, SESSION_COOKIE, VIEW
 from osorganicai.console.costs import CostRow, summarise
-from osorganicai.db import Store
+from osorganicai.db import JobSpec, Store
 from osorganicai.interventions import pause_state
 from osorganicai.service import Service
 
@@ -281,6 +281,23 @@ def test_pages_render_the_seeded_story(console, store: Store) -> None:
     assert "cron" in health and "Every setting is present" in health
 
 
+def test_the_pipeline_links_the_exact_workflow_run_and_health_lists_stuck_jobs(console, store: Store) -> None:
+    ids = seed_story(store)
+    stuck = store.create_job(JobSpec("product_owner", REPOSITORY, 40))
+    running = store.create_job(JobSpec("lifecycle", REPOSITORY, 41))
+    store.start_job(running)
+    with store.transaction() as cursor:
+        cursor.execute("update public.jobs set workflow_run_id = 987654 where id = %s", (ids["failed_job"],))
+        cursor.execute("update public.jobs set created_at = now() - interval '2 hours' where id = %s", (stuck,))
+        cursor.execute("update public.jobs set started_at = now() - interval '40 minutes' where id = %s", (running,))
+    sign_in_as(console, "octocat", VIEW)
+    assert f"/{REPOSITORY}/actions/runs/987654" in console.get("/console").text
+    health = console.get("/console/health").text
+    stuck_section = health.split("Jobs stuck")[1].split("Jobs failed")[0]
+    assert "#40" in stuck_section and "product_owner" in stuck_section  # pending for 2 h: the sweeper should have acted
+    assert "#41" in stuck_section  # running past the lifecycle workflow's 10 + 5 minutes
+
+
 def test_pages_are_compressed_for_browsers_that_accept_it(console, store: Store) -> None:
     seed_story(store)
     sign_in_as(console, "octocat", VIEW)
@@ -496,7 +513,6 @@ def test_a_sweep_is_recorded_and_the_health_page_lists_it(console, store: Store,
     from fastapi.testclient import TestClient
 
     from osorganicai.cron import create_cron_app
-    from osorganicai.db import JobSpec
     from osorganicai.settings import Settings
 
     job_id = store.create_job(JobSpec("developer", REPOSITORY, 12))
@@ -516,7 +532,6 @@ def test_a_sweep_is_recorded_and_the_health_page_lists_it(console, store: Store,
 
 def test_the_sweeper_workflows_sweep_is_recorded_too(database: str, store: Store, fake_github) -> None:
     from osorganicai.cli import run_sweep
-    from osorganicai.db import JobSpec
     from osorganicai.settings import Settings
 
     store.create_job(JobSpec("product_owner", REPOSITORY, 5))
