@@ -420,6 +420,8 @@ def test_a_writer_pauses_and_resumes_and_every_page_shows_the_switch(console, st
         assert "Agents paused" in text and "by writer" in text and "Resume agents" in text
     console.post("/console/actions/resume", data=csrf_of(session))
     assert pause_state(store).paused is False
+    interventions = console.get("/console/health").text.split("<h2>Interventions</h2>")[1]
+    assert "agents paused" in interventions and "agents resumed" in interventions and "writer" in interventions
     with store.transaction() as cursor:
         cursor.execute("select agent, action_type from public.agent_actions where action_type like 'agents_%' order by id")
         assert [(row["agent"], row["action_type"]) for row in cursor.fetchall()] == [

@@ -404,6 +404,7 @@ def health_page(store: Store, settings: Settings, links: Links, now: datetime) -
         "failed_jobs": [job_view(job, links, redactor) for job in records.failed_jobs],
         "paused_jobs": [job_view(job, links, redactor) for job in records.paused_jobs],
         "sweeps": records.sweeps,
+        "interventions": records.interventions,
         "final_statuses": FINAL_STATUSES,
     }
 

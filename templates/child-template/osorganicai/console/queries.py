@@ -26,6 +26,7 @@ TIMELINE_LIMIT = 500
 DELIVERIES_SHOWN = 100
 JOBS_SHOWN = 50
 SWEEPS_SHOWN = 20
+INTERVENTIONS_SHOWN = 20
 STUCK_WAITING_MINUTES = 30  # pending or dispatched this long without starting: the sweeper should have acted
 
 
@@ -241,6 +242,7 @@ class HealthRecords:
     failed_jobs: list[dict[str, Any]]
     paused_jobs: list[dict[str, Any]]
     sweeps: list[dict[str, Any]]
+    interventions: list[dict[str, Any]]  # what people did from the console, newest first
 
 
 def _running_timeouts_sql() -> str:
@@ -301,7 +303,15 @@ def health_records(store: Store, now: datetime) -> HealthRecords:
             (SWEEPER_AGENT, SWEEPS_SHOWN),
         )
         sweeps = cursor.fetchall()
-    return HealthRecords(deliveries, counts, stuck, failed, paused, sweeps)
+        cursor.execute(
+            """
+            select id, agent, action_type, issue_number, job_id, payload, created_at from public.agent_actions
+            where payload ->> 'actor_kind' = 'person' order by id desc limit %s
+            """,
+            (INTERVENTIONS_SHOWN,),
+        )
+        interventions = cursor.fetchall()
+    return HealthRecords(deliveries, counts, stuck, failed, paused, sweeps, interventions)
 
 
 def job_by_id(store: Store, job_id: Any) -> dict[str, Any] | None:
