@@ -77,6 +77,31 @@ class JobSpec:
     verify_permission_of: str | None = None
 
 
+# The `agent_actions` type of a person with write access engaging with an issue (`steering.py`).
+WRITER_ENGAGED_ACTION = "writer_engaged"
+
+
+@dataclass(frozen=True)
+class Engagement:
+    """A person with write access acting on an issue: from then on its author steers it."""
+
+    repository: str
+    issue_number: int
+    login: str
+    how: str  # what they did, in words: "commented", "labelled ready-for-dev", "assigned the issue"...
+    permission: str  # their permission, or "owner" when the payload names them the repository's OWNER
+    delivery_id: str | None = None
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "actor": self.login,
+            "actor_kind": "person",
+            "how": self.how,
+            "permission": self.permission,
+            "delivery": self.delivery_id,
+        }
+
+
 @dataclass(frozen=True)
 class DeliveryResult:
     event_id: int | None
@@ -277,8 +302,10 @@ class Store:
         outcome: str,
         outcome_detail: str | None,
         job: JobSpec | None,
+        engagement: Engagement | None = None,
     ) -> DeliveryResult:
-        """Store a delivery and its job in one transaction; a redelivery changes nothing."""
+        """Store a delivery, its job and the writer's engagement it shows in one transaction; a
+        redelivery changes nothing."""
         with self.transaction() as cursor:
             cursor.execute(
                 """
@@ -316,7 +343,28 @@ class Store:
                 )
                 job_row = cursor.fetchone()
                 job_id = job_row["id"] if job_row else None
+            if engagement is not None:
+                _insert_engagement(cursor, engagement, job_id)
             return DeliveryResult(event_id=row["id"], duplicate=False, job_id=job_id)
+
+    def record_engagement(self, engagement: Engagement, job_id: uuid.UUID | None = None) -> None:
+        with self.transaction() as cursor:
+            _insert_engagement(cursor, engagement, job_id)
+
+    def writer_engaged(self, repository: str, issue_number: int) -> bool:
+        """Whether a person with write access has engaged with the issue (`steering.py`)."""
+        with self.transaction() as cursor:
+            cursor.execute(
+                """
+                select exists (
+                  select 1 from public.agent_actions
+                  where repository = %s and issue_number = %s and action_type = %s
+                ) as engaged
+                """,
+                (repository, issue_number, WRITER_ENGAGED_ACTION),
+            )
+            row = cursor.fetchone()
+        return bool(row and row["engaged"])
 
     def create_job(self, job: JobSpec) -> uuid.UUID:
         with self.transaction() as cursor:
@@ -808,3 +856,20 @@ class Store:
                 (row["kind"], row["repository"], row["issue_number"], row["webhook_event_id"]),
             )
             return JobRetry(new_job=cursor.fetchone()["id"])
+
+
+def _insert_engagement(cursor: psycopg.Cursor[dict[str, Any]], engagement: Engagement, job_id: uuid.UUID | None) -> None:
+    cursor.execute(
+        """
+        insert into public.agent_actions (job_id, agent, action_type, repository, issue_number, payload)
+        values (%s, %s, %s, %s, %s, %s)
+        """,
+        (
+            job_id,
+            engagement.login,
+            WRITER_ENGAGED_ACTION,
+            engagement.repository,
+            engagement.issue_number,
+            Jsonb(_strip_nul(engagement.payload())),
+        ),
+    )

@@ -15,7 +15,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-from .db import Job, Store, StoreError, SweepReport
+from .db import Engagement, Job, Store, StoreError, SweepReport
 from .github import GitHubClient
 
 
@@ -71,10 +71,11 @@ def dispatch_job(github: GitHubClient, job: Job) -> None:
     dispatch(github, kind=job.kind, repository=job.repository, job_id=job.id, issue_number=job.issue_number)
 
 
-def permission_refusal(github: GitHubClient, job: Job) -> str | None:
+def permission_refusal(github: GitHubClient, job: Job, store: Store | None = None) -> str | None:
     """Why the job must not run, when the webhook left its sender's permission to the agent; None to go on.
 
-    A lookup that fails here raises: the job fails rather than acting for someone unchecked.
+    A lookup that fails here raises: the job fails rather than acting for someone unchecked. A sender
+    found to have write access has engaged with the issue, which `store` (when given) records.
     """
     from .steering import STEERING_ROLES_TEXT, steers
 
@@ -82,9 +83,12 @@ def permission_refusal(github: GitHubClient, job: Job) -> str | None:
     if login is None:
         return None
     permission = github.collaborator_permission(job.repository, login)
-    if steers(permission):
-        return None
-    return f"{login} has no {STEERING_ROLES_TEXT} access ({permission or 'none'}): not run"
+    if not steers(permission):
+        return f"{login} has no {STEERING_ROLES_TEXT} access ({permission or 'none'}): not run"
+    if store is not None and permission is not None:
+        how = f"started a {job.kind} job (checked when it started)"
+        store.record_engagement(Engagement(job.repository, job.issue_number, login, how, permission), job.id)
+    return None
 
 
 def sweep(store: Store, github: GitHubClient, *, limit: int = 20, source: str | None = None) -> SweepReport:

@@ -36,6 +36,7 @@ import logging
 import math
 import re
 import urllib.parse
+from dataclasses import replace
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -321,6 +322,7 @@ def handle_delivery(
                 outcome="queued" if job else "ignored",
                 outcome_detail=decision.reason,
                 job=job,
+                engagement=engagement_of(decision, delivery_id),
             )
     except StoreDataError as error:
         log.error("delivery %s refused by the database: %s", delivery_id, error)
@@ -382,11 +384,16 @@ def _out_of_time() -> JSONResponse:
 
 
 def _check_permission(service: Service, decision: Decision) -> Decision:
-    if not decision.permission_lookup or not decision.repository:
+    """The decision once the actor's access is known: looked up, or, for the issue's author, a writer's
+    engagement with the issue read from the database first (no lookup needed then)."""
+    if not decision.permission_lookup or not decision.repository or not decision.issue_number:
         return decision
     from .steering import STEERING_ROLES_TEXT, steers
 
     login = decision.permission_lookup
+    if decision.needs_writer_engagement and service.store().writer_engaged(decision.repository, decision.issue_number):
+        reason = f"{decision.reason}, with which a writer has engaged"
+        return replace(decision, reason=reason, permission_lookup=None)
     github = service.github()
     if github is None:
         return _verify_later(decision, login, "no GitHub credentials here")
@@ -394,15 +401,37 @@ def _check_permission(service: Service, decision: Decision) -> Decision:
         permission = github.collaborator_permission(decision.repository, login)
     except Exception as error:  # noqa: BLE001 - GitHub unreachable or failing: the agent checks again
         return _verify_later(decision, login, f"lookup failed: {error.__class__.__name__}")
-    if not steers(permission):
-        return Decision(None, f"{login} has no {STEERING_ROLES_TEXT} access ({permission or 'none'})")
-    return Decision(decision.kind, f"{decision.reason} ({permission})", decision.repository, decision.issue_number)
+    if steers(permission):
+        reason = f"{decision.reason} ({permission})"
+        if decision.engagement:
+            reason += ": a writer engaged with the issue, so its author steers it"
+        return replace(decision, reason=reason, permission_lookup=None, permission=permission)
+    refusal = f"{login} has no {STEERING_ROLES_TEXT} access ({permission or 'none'})"
+    if decision.needs_writer_engagement:
+        refusal = (
+            f"{refusal} and no one with it has engaged with the issue yet (labelled it needs-clarification or "
+            "ready-for-dev, commented on, edited or assigned it): its author steers only then; stored, not routed"
+        )
+    return Decision(None, refusal)
 
 
 def _verify_later(decision: Decision, login: str, why: str) -> Decision:
     """Queue the job with the permission check left to the agent, which runs with its own token and fails closed."""
+    if decision.kind is None:
+        return Decision(None, f"{decision.reason}; {login}'s permission not checked ({why}): not recorded as engagement")
     reason = f"{decision.reason}; {login}'s permission not checked ({why}): the agent checks it before acting"
-    return Decision(decision.kind, reason, decision.repository, decision.issue_number, verify_permission_of=login)
+    return replace(decision, reason=reason, permission_lookup=None, verify_permission_of=login)
+
+
+def engagement_of(decision: Decision, delivery_id: str) -> Any:
+    """The writer's engagement the delivery shows, to store with it (`steering.py`), or None."""
+    from .db import Engagement
+
+    if not (decision.engagement and decision.actor and decision.permission and decision.repository and decision.issue_number):
+        return None
+    return Engagement(
+        decision.repository, decision.issue_number, decision.actor, decision.engagement, decision.permission, delivery_id
+    )
 
 
 def _hand_off(service: Service, job: Any, job_id: Any) -> tuple[bool, str]:

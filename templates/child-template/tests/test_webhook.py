@@ -191,17 +191,18 @@ def test_triage_access_neither_starts_nor_steers_the_product_owner(
     assert rows(database, "select outcome from webhook_events") == [("ignored",)]
 
 
-def test_the_issues_author_starts_the_product_owner_on_their_own_issue(client: TestClient, database: str, fake_github) -> None:
+def test_a_writer_who_opened_the_issue_starts_the_product_owner(client: TestClient, database: str, fake_github) -> None:
+    # The issue's author is looked up like anyone: with write access, their own issue needs no engagement.
+    fake_github.permissions["reporter"] = "write"
     payload = json.loads(fixture_bytes("issue_comment.created.payload.json"))
     payload["issue"]["user"]["login"] = payload["comment"]["user"]["login"] = "reporter"
-    payload["comment"]["author_association"] = "NONE"
+    payload["comment"]["author_association"] = "COLLABORATOR"
     body = json.dumps(payload).encode()
     response = client.post("/api/webhooks", content=body, headers=signed_headers(body, "issue_comment", "author-1"))
-    assert (
-        response.status_code == 202
-        and "issue's author reporter on their own issue" in rows(database, "select outcome_detail from webhook_events")[0][0]
-    )
-    assert not [path for path in fake_github.paths("GET") if "/collaborators/" in path]  # no lookup needed
+    assert response.status_code == 202
+    detail = rows(database, "select outcome_detail from webhook_events")[0][0]
+    assert "issue's author reporter on their own issue (write)" in detail
+    assert "/repos/Codertocat/Hello-World/collaborators/reporter/permission" in fake_github.paths("GET")
 
 
 def test_a_failed_permission_lookup_queues_the_job_for_the_agent_to_check(client: TestClient, database: str, fake_github) -> None:

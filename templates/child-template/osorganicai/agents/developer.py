@@ -245,8 +245,14 @@ class DeveloperAgent(BaseAgent):
         """The issue as refined with the Product Owner: the conversation on the issue, the last
         refined description first. Comments are untrusted text and are fenced by the caller."""
         comments = self.github.list_comments(self.repository, int(issue["number"]))
+        # The Developer runs only on a `ready-for-dev` label added by a writer or by the runtime for
+        # someone who steers: a writer has engaged with the issue, so its author steers (`steering.py`).
         steering = Steering(
-            self.github, self.repository, issue_author=(issue.get("user") or {}).get("login"), bot_login=self.settings.bot_login
+            self.github,
+            self.repository,
+            issue_author=(issue.get("user") or {}).get("login"),
+            bot_login=self.settings.bot_login,
+            writer_engaged=True,
         )
         refined = ""
         conversation: list[str] = []

@@ -5,8 +5,9 @@ analyses the answer together with the history. Questions go out as one comment w
 `needs-clarification` label; a complete issue gets a refined description and `ready-for-dev`,
 which starts the Developer agent. While the agents are paused (`interventions.py`) an analysis is not
 acted on: the run ends `paused` and the job runs again when they resume. Its own comments carry the
-runtime's hidden marker; comments from people who do not steer the issue (see `steering.py`) reach the
-model fenced and marked as information only. With a checkout of the repository at hand it searches the
+runtime's hidden marker; comments from people who do not steer the issue (see `steering.py`: the issue's
+author without write access steers once a writer has engaged with it) reach the model fenced and marked as
+information only. With a checkout of the repository at hand it searches the
 code (the Developer's read-only content search) so its questions are about this code base.
 """
 
@@ -59,6 +60,7 @@ class ProductOwnerAgent(BaseAgent):
             self.repository,
             issue_author=(issue.get("user") or {}).get("login"),
             bot_login=self.settings.bot_login,
+            writer_engaged=self.store.writer_engaged(self.repository, issue_number),
         )
         self._sync_comments(issue_number)
         history = self.store.conversation(self.repository, issue_number)
