@@ -211,7 +211,7 @@ def claim_job(store: Any, job_id: uuid.UUID, github: Any, workflow_run_id: int |
     if job is None:
         return f"job {job_id} is unknown or already finished: nothing to do"
     try:
-        refusal = permission_refusal(github, job)
+        refusal = permission_refusal(github, job, store)
     except Exception as error:
         store.finish_job(job_id, succeeded=False, error=f"permission check failed: {error.__class__.__name__}")
         raise
@@ -359,22 +359,20 @@ def run_lifecycle(job_id: uuid.UUID, settings: Settings, workflow_run_id: int | 
 
 
 def run_sweep(settings: Settings, limit: int) -> int:
+    """One sweeper run (`sweeper.py`, the same as the Vercel cron's), printed for the workflow's log."""
     from .db import Store
     from .github import GitHubClient
-    from .jobs import sweep
+    from .sweeper import run_sweeper
 
     store = Store(settings.require("DATABASE_URL"), max_connections=1)
     github = GitHubClient.from_settings(settings)
     try:
-        report = sweep(store, github, limit=limit, source="sweeper workflow")
+        run = run_sweeper(store, github, settings, limit=limit, source="sweeper workflow")
     finally:
         github.close()
         store.close()
-    print(
-        f"sweep: {len(report.dispatched)} dispatched, {len(report.failed_dispatch)} failed to dispatch, "
-        f"{len(report.abandoned)} given up"
-    )
-    return EXIT_OK if not report.failed_dispatch else EXIT_JOB_FAILED
+    print("\n".join(run.summary()))
+    return EXIT_OK if not run.jobs.failed_dispatch else EXIT_JOB_FAILED
 
 
 def checkout_problem(checkout: Path) -> str | None:
@@ -425,7 +423,9 @@ def parser() -> argparse.ArgumentParser:
     lifecycle = commands.add_parser("lifecycle", help="act on the runtime's pull request: checks, reviews, merge, deploys")
     lifecycle.add_argument("--job-id", type=uuid.UUID, required=True, help="the lifecycle job the webhook queued")
     lifecycle.add_argument("--workflow-run-id", type=workflow_run_id, default=None, help=RUN_ID_HELP)
-    sweep_command = commands.add_parser("sweep", help="dispatch jobs left pending")
+    sweep_command = commands.add_parser(
+        "sweep", help="dispatch jobs left pending, redeliver failed webhook deliveries, say whether the agents are paused"
+    )
     sweep_command.add_argument("--limit", type=int, default=20)
     return root
 

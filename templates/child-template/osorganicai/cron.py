@@ -1,66 +1,39 @@
 """`GET /api/cron/sweep`: the Vercel cron entry, authorised by `Authorization: Bearer $CRON_SECRET`.
 
-Each run dispatches pending jobs (`jobs.sweep`), then asks GitHub to redeliver the webhook's failed
-deliveries that were never stored (`redelivery.py`; `GITHUB_WEBHOOK_ID` names the webhook).
+Each run is one sweeper run (`sweeper.py`, the same as `python -m osorganicai sweep`): pending jobs
+dispatched, the webhook's failed deliveries that were never stored asked for again (`GITHUB_WEBHOOK_ID`
+names the webhook), and whether the agents are paused (`paused`, `paused_by`, `paused_since`).
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
-from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from .service import Service
-from .settings import InvalidSettingError, MissingSettingError
-
-if TYPE_CHECKING:
-    from .github import GitHubClient
+from .settings import MissingSettingError
 
 log = logging.getLogger("osorganicai.cron")
 
 
 def sweep_report(service: Service) -> tuple[int, dict[str, object]]:
+    """The sweeper run (`sweeper.py`) as the cron's status and JSON body."""
     from .db import StoreError
-    from .jobs import sweep
+    from .sweeper import DATABASE_UNAVAILABLE, run_sweeper
 
     github = service.github()
     if github is None:
         return 500, {"error": "missing setting GITHUB_TOKEN (or GitHub App credentials)"}
     try:
-        report = sweep(service.store(), github, limit=10, source="vercel cron")
+        run = run_sweeper(service.store(), github, service.settings, limit=10, source="vercel cron")
     except StoreError as error:
         log.error("sweep: %s", error)
-        return 503, {"error": "database unavailable: the next sweep retries"}
-    return 200, {
-        "dispatched": [str(job) for job in report.dispatched],
-        "failed_dispatch": [str(job) for job in report.failed_dispatch],
-        "abandoned": [str(job) for job in report.abandoned],
-        "timed_out": [str(job) for job in report.timed_out],
-        **redelivery_report(service, github),
-    }
-
-
-def redelivery_report(service: Service, github: GitHubClient) -> dict[str, object]:
-    """The failed webhook deliveries asked for again (`redelivery.py`); a failure is reported, not raised."""
-    from .db import StoreError
-    from .redelivery import redeliver_failed
-
-    try:
-        repository = service.settings.repository
-    except InvalidSettingError as error:
-        return {"redelivered": [], "redelivery_problem": str(error)}
-    if repository is None:
-        return {"redelivered": [], "redelivery_problem": "GITHUB_REPOSITORY is not set"}
-    try:
-        report = redeliver_failed(service.store(), github, repository, service.settings.get("GITHUB_WEBHOOK_ID"))
-    except StoreError as error:
-        log.error("redelivery: %s", error)
-        return {"redelivered": [], "redelivery_problem": "database unavailable: the next sweep retries"}
-    return {"redelivered": report.redelivered, "redelivery_problem": report.problem}
+        return 503, {"error": DATABASE_UNAVAILABLE}
+    return 200, run.as_json()
 
 
 def create_cron_app(service: Service | None = None) -> FastAPI:

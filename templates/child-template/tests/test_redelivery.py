@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 
+from osorganicai.cli import run_sweep
 from osorganicai.cron import create_cron_app
 from osorganicai.db import JobSpec, Store
 from osorganicai.github import AppAuth, GitHubClient, TokenAuth
@@ -152,8 +153,69 @@ def test_the_cron_sweep_redelivers_and_reports(fake, store: Store, database: str
     response = cron.get("/api/cron/sweep", headers={"Authorization": "Bearer cron-secret"})
     assert response.status_code == 200, response.text
     assert response.json()["redelivered"] == ["guid-cron"] and response.json()["redelivery_problem"] is None
+    assert response.json()["paused"] is False and response.json()["paused_by"] is None
     fake.refuse = 403
     store.create_job(JobSpec("developer", REPO, 1))  # the dispatch is refused as well: both are reported
     refused = cron.get("/api/cron/sweep", headers={"Authorization": "Bearer cron-secret"})
     assert refused.status_code == 200 and "403" in refused.json()["redelivery_problem"]
     assert len(refused.json()["failed_dispatch"]) == 1
+
+
+def sweeper_settings(fake: FakeWebhookDeliveries, database: str) -> Settings:
+    """What the sweeper workflow and the Vercel cron both have: the database, a token, the repository, the webhook."""
+    return Settings.from_env(
+        {
+            "DATABASE_URL": database,
+            "CRON_SECRET": "cron-secret",
+            "GITHUB_TOKEN": "t",
+            "GITHUB_REPOSITORY": REPO,
+            "GITHUB_WEBHOOK_ID": str(HOOK_ID),
+            "GITHUB_API_URL": fake.url,  # type: ignore[attr-defined]
+        }
+    )
+
+
+def test_the_workflows_sweep_redelivers_like_the_cron_and_says_the_agents_run(fake, store: Store, database: str, capsys) -> None:
+    path = fake.add_hook(HOOK_ID, "https://shop.vercel.app/api/webhooks")
+    failed = fake.deliver(path, "guid-workflow", 502, age=HOUR)
+
+    assert run_sweep(sweeper_settings(fake, database), limit=5) == 0
+    assert run_sweep(sweeper_settings(fake, database), limit=5) == 0  # asked for once, not again
+
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[:3] == [
+        "sweep: 0 dispatched, 0 failed to dispatch, 0 given up, 0 timed out",
+        "redelivery: 1 failed webhook deliveries asked for again",
+        "agents: running",
+    ]
+    assert printed[4] == "redelivery: 0 failed webhook deliveries asked for again"
+    assert fake.attempts == [(path, failed["id"])] and requested(database) == ["guid-workflow"]
+
+
+def test_the_workflows_sweep_reports_githubs_refusal_without_failing(fake, store: Store, database: str, capsys) -> None:
+    fake.refuse = 403
+    assert run_sweep(sweeper_settings(fake, database), limit=5) == 0
+    redelivery = capsys.readouterr().out.splitlines()[1]
+    assert redelivery.startswith("redelivery: 0 failed webhook deliveries asked for again; webhook deliveries not read")
+    assert "403" in redelivery
+
+
+def test_while_the_agents_are_paused_both_sweeps_say_so_and_dispatch_nothing(fake, store: Store, database: str, capsys) -> None:
+    fake.add_hook(HOOK_ID, "https://shop.vercel.app/api/webhooks")
+    store.create_job(JobSpec("developer", REPO, 1))
+    store.set_agents_paused(True, "octocat")
+    settings = sweeper_settings(fake, database)
+    cron = TestClient(create_cron_app(Service(settings=settings, store=store)))
+
+    assert run_sweep(settings, limit=5) == 0
+    answer = cron.get("/api/cron/sweep", headers={"Authorization": "Bearer cron-secret"}).json()
+
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith("sweep: 0 dispatched")
+    assert printed[2].startswith("agents: paused by octocat since ") and "nothing is dispatched until they resume" in printed[2]
+    assert answer["dispatched"] == [] and answer["paused"] is True and answer["paused_by"] == "octocat"
+    assert answer["paused_since"].startswith(str(store.agent_switch().changed_at.date()))
+    assert not [path for path in fake.paths if path.endswith("/dispatches")]
+    store.set_agents_paused(False, "octocat")
+    resumed = cron.get("/api/cron/sweep", headers={"Authorization": "Bearer cron-secret"}).json()
+    assert resumed["paused"] is False and resumed["paused_by"] is None and resumed["paused_since"] is None
