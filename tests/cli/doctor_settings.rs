@@ -277,3 +277,62 @@ fn a_half_set_up_console_sign_in_is_an_error_naming_what_is_missing() {
         "{report:#}"
     );
 }
+
+/// The newcomer's path: spawn, `cp .env.example .env`, doctor. The answers are already in `.env.example`, so what
+/// is left are the secrets osorganic cannot know, each named with the file to put it in.
+#[test]
+fn a_spawned_child_followed_through_its_next_steps_lacks_only_its_secrets() {
+    let env = TestEnv::new();
+    env.spawn(&[
+        "demo",
+        "--yes",
+        "--define",
+        "github_repository=acme/demo",
+        "--define",
+        "llm_provider=anthropic",
+    ])
+    .success();
+    let example = env.read("demo/.env.example");
+    for line in [
+        "GITHUB_REPOSITORY=acme/demo",
+        "OSORGANIC_BOT_LOGIN=demo-bot[bot]",
+        "LLM_PROVIDER=anthropic",
+    ] {
+        assert!(
+            example.lines().any(|text| text == line),
+            "{line} in:\n{example}"
+        );
+    }
+    env.write("demo/.env", &example);
+
+    let (code, report) = doctor(&env);
+
+    assert_eq!(code, 1, "{report:#}");
+    let errors: Vec<&Value> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|check| check["status"] == "error")
+        .collect();
+    let secrets = [
+        "GITHUB_WEBHOOK_SECRET",
+        "DATABASE_URL",
+        "GITHUB_TOKEN",
+        "ANTHROPIC_API_KEY",
+        "CRON_SECRET",
+    ];
+    for error in &errors {
+        let message = error["message"].as_str().unwrap();
+        assert!(
+            secrets
+                .iter()
+                .any(|name| message.contains(&format!("`{name}`"))),
+            "an error that is not a secret: {error:#}"
+        );
+        assert!(
+            error["fix"].as_str().unwrap().contains("`.env`"),
+            "the fix names the file: {error:#}"
+        );
+    }
+    assert_eq!(errors.len(), secrets.len(), "{errors:#?}");
+}

@@ -91,7 +91,9 @@ fn ctrl_c_in_a_choice_menu_shows_the_cursor_again() {
     const HIDE_CURSOR: &str = "\x1b[?25l";
     const SHOW_CURSOR: &str = "\x1b[?25h";
     let env = TestEnv::new();
-    let command = format!("{} spawn demo", env!("CARGO_BIN_EXE_osorganic"));
+    // Only the binary's path: `script` runs it, in the work folder.
+    let binary = std::path::PathBuf::from(env!("CARGO_BIN_EXE_osorganic"));
+    let command = format!("{} spawn demo", binary.display());
     let mut script = env
         .command("script", &env.work())
         .args([
