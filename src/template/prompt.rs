@@ -42,9 +42,22 @@ impl Prompter for TerminalPrompter {
         } else {
             format!("{} ({})", question.help, question.name)
         };
-        let failed = |error: dialoguer::Error| AnswersError::Prompt {
-            question: question.name.clone(),
-            message: error.to_string(),
+        let failed = |error: dialoguer::Error| {
+            // A prompt that fails, Ctrl-C included, may leave the cursor hidden (a choice menu hides it): show it
+            // here, before the error travels up and the process exits, whatever the Ctrl-C handler gets to do.
+            let _ = self.term.show_cursor();
+            let interrupted = matches!(
+                &error,
+                dialoguer::Error::IO(io) if io.kind() == std::io::ErrorKind::Interrupted
+            );
+            AnswersError::Prompt {
+                question: question.name.clone(),
+                message: if interrupted {
+                    "interrupted (Ctrl-C); nothing was written".to_owned()
+                } else {
+                    error.to_string()
+                },
+            }
         };
         match question.kind {
             QuestionKind::Choice => {

@@ -111,16 +111,35 @@ fn ctrl_c_in_a_choice_menu_shows_the_cursor_again() {
         .spawn()
         .expect("`script` (util-linux) runs");
     let mut keys = script.stdin.take().unwrap();
-    // Accept the first question's default; the second is the `domain` choice menu.
+    let screen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let reader = {
+        let screen = std::sync::Arc::clone(&screen);
+        let mut stdout = script.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            use std::io::Read;
+            let mut buffer = [0u8; 4096];
+            while let Ok(read) = stdout.read(&mut buffer) {
+                if read == 0 {
+                    break;
+                }
+                screen.lock().unwrap().extend_from_slice(&buffer[..read]);
+            }
+        })
+    };
+    let shown = |text: &str| String::from_utf8_lossy(&screen.lock().unwrap()).contains(text);
+    // Accept the first question's default; the second is the `domain` choice menu: Ctrl-C once it is shown.
     keys.write_all(b"\r").unwrap();
     keys.flush().unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !shown(HIDE_CURSOR) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
     keys.write_all(b"\x03").unwrap();
     keys.flush().unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+    let status = script.wait().unwrap();
     drop(keys);
-    let output = script.wait_with_output().unwrap();
-    let screen = String::from_utf8_lossy(&output.stdout);
+    reader.join().unwrap();
+    let screen = String::from_utf8_lossy(&screen.lock().unwrap()).into_owned();
 
     let hidden_at = screen
         .rfind(HIDE_CURSOR)
@@ -129,6 +148,6 @@ fn ctrl_c_in_a_choice_menu_shows_the_cursor_again() {
         screen[hidden_at..].contains(SHOW_CURSOR),
         "the cursor is still hidden after Ctrl-C: {screen:?}"
     );
-    assert_ne!(output.status.code(), Some(0), "{screen:?}");
+    assert_ne!(status.code(), Some(0), "{screen:?}");
     assert!(env.work_entries().is_empty(), "{:?}", env.work_entries());
 }
