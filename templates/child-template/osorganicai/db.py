@@ -93,12 +93,14 @@ class Engagement:
     delivery_id: str | None = None
 
     def payload(self) -> dict[str, Any]:
+        """The action's payload; `detail` is the line the console's timeline shows."""
+        detail = f"{self.login} ({self.permission}) {self.how}: the issue's author steers it from now on"
         return {
             "actor": self.login,
-            "actor_kind": "person",
             "how": self.how,
             "permission": self.permission,
             "delivery": self.delivery_id,
+            "detail": detail,
         }
 
 

@@ -90,6 +90,10 @@ def test_after_a_writer_labels_it_the_outsiders_answer_steers(client: TestClient
     assert rows(database, "select count(*) from jobs") == [(0,)]  # the label engages; it starts nothing
     engaged = "select agent, action_type, issue_number, payload ->> 'how', payload ->> 'permission' from agent_actions"
     assert rows(database, engaged) == [("maintainer", "writer_engaged", 1, "labelled needs-clarification", "write")]
+    # Shown on the issue's timeline with its detail; not a console intervention (no actor_kind).
+    [(detail, actor_kind)] = rows(database, "select payload ->> 'detail', payload ->> 'actor_kind' from agent_actions")
+    assert detail == "maintainer (write) labelled needs-clarification: the issue's author steers it from now on"
+    assert actor_kind is None
 
     lookups_before = len(fake_github.paths("GET"))
     answer = deliver(client, "issue_comment", outsiders_answer(), "answer-1")
