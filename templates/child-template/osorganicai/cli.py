@@ -199,8 +199,10 @@ def run_claim(issue: int, job_id: uuid.UUID | None, settings: Settings, workflow
 
 
 def claim_job(store: Any, job_id: uuid.UUID, github: Any, workflow_run_id: int | None = None) -> str | None:
-    """Start the job row in this workflow run; why it must not run, or None to go on. A refused job is
-    finished as failed; while the agents are paused it is held (pending) for their resumption instead."""
+    """Start the job row in this workflow run; why it must not run, or None to go on. A sender the webhook
+    could not check is looked up here (`jobs.permission_refusal`; a writer's engagement is recorded). A
+    refused job is finished as failed; while the agents are paused it is held (pending) for their
+    resumption instead."""
     from .db import held_reason
     from .jobs import permission_refusal
 

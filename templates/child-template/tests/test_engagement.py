@@ -181,3 +181,13 @@ def test_the_claim_refuses_triage_and_records_a_writers_engagement(store, fake_g
     assert rows(database, "select agent, job_id::text, payload ->> 'permission' from agent_actions") == [
         ("maintainer", str(writer_job.id), "write")
     ]
+
+
+def test_the_workflows_claim_records_the_engagement_it_checked(store, fake_github: FakeGitHub) -> None:
+    from osorganicai.cli import claim_job
+
+    fake_github.permissions["maintainer"] = "maintain"
+    job_id = store.create_job(JobSpec("product_owner", REPO, 1, verify_permission_of="maintainer"))
+    assert not store.writer_engaged(REPO, 1)
+    assert claim_job(store, job_id, fake_github.client(), workflow_run_id=77) is None
+    assert store.writer_engaged(REPO, 1) and store.get_job(job_id).status == "running"
