@@ -15,14 +15,18 @@ acting on an issue (their permission looked up for the delivery anyway, or the p
 repository's OWNER), the webhook stores a `writer_engaged` row in `agent_actions` in the same
 transaction as the delivery (`db.Store.record_delivery`), and the author's later deliveries read it
 back with one indexed query (`Store.writer_engaged`). This is the cheapest reliable source: the
-permission lookup is already paid, the read costs one query inside the webhook's 8 s deadline
-(`deadline.py`), and nothing is asked of GitHub for an outsider's own events. The payload alone would
+writer's permission lookup is already paid, the read costs one query inside the webhook's 8 s deadline
+(`deadline.py`), and an author's event asks GitHub nothing once the issue is engaged (before, one
+permission lookup: the author may be a writer). The payload alone would
 not do: its labels do not say who added them (an issue template adds labels for anyone, triage may
 label), and neither do its assignees. A lookup of the issue's timeline would cost GitHub calls (one
 per page, and a permission lookup per actor) inside the same deadline, or a job (a workflow run) for
 every outsider's comment. A writer whose permission lookup failed in the webhook is checked by the job's
-claim, which records the engagement then (`cli.claim_job`). The Developer only runs when a writer, or
-the runtime on a writer's behalf, labelled the issue `ready-for-dev`, so on its runs the author steers.
+claim, which records the engagement then (`cli.claim_job`); an author whose lookup failed is checked
+there for write access only (failing closed). What the webhook never saw (engagement before the runtime
+was installed) is not known: a writer's new comment or label records it. The Developer only runs when a
+writer, or the runtime on a writer's behalf, labelled the issue `ready-for-dev`, so on its runs the
+author steers.
 
 The runtime's own comments are recognised by the hidden marker (`labels.RUNTIME_MARKER`), not by
 the account that posted them: with a person's token the runtime posts as that person, and that
