@@ -43,7 +43,8 @@ PAGE_LOAD_SECONDS = 30
 
 @contextmanager
 def live_server(app: Any) -> Iterator[str]:
-    """Serve an ASGI app on 127.0.0.1 and a free port for the time of the block; its base URL."""
+    """Serve an ASGI app on 127.0.0.1 and a free port for the time of the block; its base URL, named
+    `localhost`: Chromium counts http://localhost as a secure origin, so the console's Secure cookies hold."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -56,7 +57,7 @@ def live_server(app: Any) -> Iterator[str]:
             raise RuntimeError(f"the live server did not start on port {port} within {SERVER_START_SECONDS:g} s")
         time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://localhost:{port}"
     finally:
         server.should_exit = True
         thread.join(SERVER_START_SECONDS)

@@ -5,9 +5,12 @@ API under /api/v3), and a seeded story of issues in the real database.
 The fake keeps state: the OAuth App (client id, secret, callback URL), who is signed in to GitHub,
 the codes it issued (each usable once, for the client and redirect_uri it was issued to), the
 tokens it handed out, and the collaborators' permissions on the repository. It answers in GitHub's
-wire format: `access_token` errors come with status 200 and `error`/`error_description`, `/user`
-refuses unknown tokens with 401 "Bad credentials", the permission endpoint answers 404 for a
-non-collaborator and wants the runtime's own token.
+wire format: the authorize page sends the browser back to the callback with `code` and `state` (302),
+`access_token` errors come with status 200 and `error`/`error_description`, `/user` refuses unknown
+tokens with 401 "Bad credentials", the permission endpoint answers 404 for a non-collaborator and
+wants the runtime's own token. Given a repository's fake API (`api`, a `FakeGitHubGit`), every other
+`/api/v3/...` request is answered by it, permissions and dispatches included: one GitHub for the
+browser, the console and the webhook.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ CLIENT_ID = "Iv1.console-client"
 CLIENT_SECRET = "console-client-secret-value"
 SESSION_SECRET = "s" * 48
 CONSOLE_BASE = "https://testserver"
+API_PREFIX = "/api/v3"  # GitHub Enterprise Server's REST API address under its web address
 
 
 @dataclass
@@ -52,6 +56,7 @@ class FakeGitHubWeb:
     codes: dict[str, dict[str, str]] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
+    api: Any = None  # a FakeGitHubGit answering the rest of /api/v3 (its token is then the runtime's)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- the routes ------------------------------------------------------------------------------
@@ -66,7 +71,9 @@ class FakeGitHubWeb:
                 return self._access_token(headers, body)
             if method == "GET" and parts.path == "/api/v3/user":
                 return self._user(headers)
-            prefix = f"/api/v3/repos/{self.repository}/collaborators/"
+            if self.api is not None and parts.path.startswith(API_PREFIX + "/"):
+                return _forwarded(self.api, method, target[len(API_PREFIX) :], headers, body)
+            prefix = f"{API_PREFIX}/repos/{self.repository}/collaborators/"
             if method == "GET" and parts.path.startswith(prefix) and parts.path.endswith("/permission"):
                 return self._permission(headers, parts.path[len(prefix) : -len("/permission")])
             return _json(404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
@@ -148,7 +155,7 @@ class FakeGitHubWeb:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            do_GET = do_POST = _handle
+            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle
 
             def log_message(self, format: str, *args: Any) -> None:
                 return
@@ -163,8 +170,22 @@ class FakeGitHubWeb:
             server.server_close()
 
 
-def _json(status: int, data: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+def _json(status: int, data: Any) -> tuple[int, dict[str, str], bytes]:
     return status, {"Content-Type": "application/json; charset=utf-8"}, json.dumps(data).encode()
+
+
+def _forwarded(api: Any, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+    """One REST call answered by the repository's fake API, in its wire format."""
+    try:
+        data = json.loads(body) if body else None
+    except ValueError:
+        return _json(400, {"message": "Problems parsing JSON"})
+    status, answer = api.handle(method, target, headers, data)
+    if isinstance(answer, bytes):
+        return status, {"Content-Type": "application/octet-stream"}, answer
+    if status == 302 and isinstance(answer, dict) and "location" in answer:
+        return 302, {"Location": answer["location"]}, b""
+    return _json(status, answer)
 
 
 def _redirect(url: str, query: dict[str, str]) -> tuple[int, dict[str, str], bytes]:

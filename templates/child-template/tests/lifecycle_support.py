@@ -7,6 +7,7 @@ import copy
 import json
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,13 @@ def actions(database: str) -> list[tuple[str, str]]:
 @pytest.fixture(name="deployment")
 def deployment_fixture() -> Iterator[str]:
     """A deployment's address, whose `/api/health` answers 200 with a JSON status."""
+    with healthy_deployment() as url:
+        yield url
+
+
+@contextmanager
+def healthy_deployment() -> Iterator[str]:
+    """Serve a deployment whose `/api/health` answers 200 with a JSON status for the time of the block; its address."""
 
     class Health(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -123,9 +131,11 @@ def deployment_fixture() -> Iterator[str]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Health)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def main_deployment_event(github: FakeGitHubGit, sha: str, state: str, url: str, log_url: str = "") -> dict[str, Any]:
