@@ -5,6 +5,7 @@ comment, an assignment), and only write access starts the Developer with `ready-
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import psycopg
@@ -191,3 +192,16 @@ def test_the_workflows_claim_records_the_engagement_it_checked(store, fake_githu
     assert not store.writer_engaged(REPO, 1)
     assert claim_job(store, job_id, fake_github.client(), workflow_run_id=77) is None
     assert store.writer_engaged(REPO, 1) and store.get_job(job_id).status == "running"
+
+
+def test_a_locked_engagement_record_answers_503_within_the_deadline_and_stores_nothing(client: TestClient, database: str) -> None:
+    with psycopg.connect(database) as locker:
+        locker.execute("set idle_in_transaction_session_timeout = '15s'")
+        locker.execute("lock table public.agent_actions in access exclusive mode")
+        started = time.monotonic()
+        response = deliver(client, "issue_comment", outsiders_answer(), "locked-1")
+        elapsed = time.monotonic() - started
+        locker.rollback()
+    assert response.status_code == 503 and response.headers["Retry-After"] == "30"
+    assert "redelivered" in response.json()["error"] and elapsed < 8.0
+    assert rows(database, "select count(*) from webhook_events") == [(0,)]
