@@ -26,6 +26,7 @@ from typing import Any
 from osorganicai.agents import ProductOwnerAgent
 from osorganicai.config import ConsoleSettings, load_config
 from osorganicai.console.app import create_console_app
+from osorganicai.llm import DEFAULT_MODELS
 from osorganicai.service import Service
 
 from .browser_support import live_server
@@ -40,7 +41,6 @@ READER = "mallory"  # read access: sees the console, may not act
 WAITING_ISSUE = 8
 WAITING_TITLE = "Gift cards at checkout"
 MONTHLY_BUDGET_USD = 5.0
-PRODUCT_OWNER_MODEL = "gpt-4o-mini"
 GIFT_CARD_QUESTIONS = {
     "needs_clarification": True,
     "questions": ["Which currencies may a gift card hold?", "May a card pay part of an order?"],
@@ -86,10 +86,11 @@ class ConsoleStory(Story):
         return self.deliver("issues", payload)
 
     def product_owner_job(self, job_id: uuid.UUID, number: int, answer: dict[str, Any]) -> str:
-        """The Product Owner's job on `number`, its model a scripted OpenAI-compatible server: the outcome."""
+        """The Product Owner's job on `number`, its model (the runtime's default OpenAI model) a scripted
+        server speaking OpenAI's wire format: the outcome."""
         assert self.store.start_job(job_id) is not None
         script = [Say(answer=answer, input_tokens=2_400, output_tokens=180)]
-        with ScriptedModel("openai", script, model=PRODUCT_OWNER_MODEL) as model:
+        with ScriptedModel("openai", script, model=DEFAULT_MODELS["openai"]) as model:
             agent = ProductOwnerAgent(
                 repository=self.github.repository,
                 settings=self.settings,

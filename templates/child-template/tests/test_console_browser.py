@@ -54,7 +54,7 @@ def wait(driver: Any, seconds: float = WAIT_SECONDS) -> WebDriverWait:
 
 def texts(driver: Any, selector: str) -> list[str]:
     """The rendered text of every element matching `selector`, read at one moment."""
-    script = "return Array.from(document.querySelectorAll(arguments[0]), node => node.innerText.trim());"
+    script = "return Array.from(document.querySelectorAll(arguments[0]), node => (node.innerText ?? node.textContent).trim());"
     return driver.execute_script(script, selector)
 
 
@@ -123,6 +123,21 @@ def flip_the_switch(driver: Any, button_text: str, shown: str) -> None:
     wait(driver).until(expected_conditions.text_to_be_present_in_element((By.CSS_SELECTOR, "section.switch strong"), shown))
 
 
+def clipped_chart_labels(driver: Any) -> list[str]:
+    """The texts of the page's charts that the browser lays out (partly) outside their chart's box."""
+    script = """
+        const clipped = [];
+        for (const chart of document.querySelectorAll('svg.chart')) {
+          const box = chart.viewBox.baseVal;
+          for (const text of chart.querySelectorAll('text')) {
+            const drawn = text.getBBox();
+            if (drawn.x < box.x || drawn.x + drawn.width > box.x + box.width) clipped.push(text.textContent);
+          }
+        }
+        return clipped;"""
+    return driver.execute_script(script)
+
+
 def mark_the_document(driver: Any) -> None:
     """A mark on this document's window: still there later means the page was not reloaded."""
     driver.execute_script("window.consoleTestMark = 'same document';")
@@ -187,6 +202,13 @@ def test_a_writer_signs_in_watches_the_story_live_and_pauses_the_agents(
                 assert expected in steps, (expected, steps)
                 steps = steps[steps.index(expected) + 1 :]
             assert "Take discounts off the price" in live_text(browser)  # the proposal's title, with its run
+
+            # The Costs page: the story's spend per agent, per model and per issue, every label inside its chart.
+            click(browser, By.LINK_TEXT, "Costs", "Costs")
+            wait(browser).until(expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Costs"))
+            costs = live_text(browser)
+            assert "Monthly budget $5.00" in costs and "product_owner" in costs and "developer" in costs
+            assert len(texts(browser, "svg.chart")) >= 5 and clipped_chart_labels(browser) == []
 
             # #8's Issue page, open while alice answers and the Product Owner marks it ready: shown live.
             open_issue_from_the_pipeline(browser, console, WAITING_ISSUE)

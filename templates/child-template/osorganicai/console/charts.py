@@ -18,6 +18,7 @@ MARGIN_BOTTOM = 28
 MARGIN_TOP = 12
 BAR_ROW_HEIGHT = 22
 BAR_LABEL_WIDTH = 180
+VALUE_LABEL_WIDTH = 200  # room right of the longest bar for its value, e.g. "$1,234.56 · 12,345,678 tokens"
 
 
 @dataclass(frozen=True)
@@ -52,13 +53,14 @@ def _axis(top_shown: str, inner_height: int, width: int) -> list[str]:
 
 
 def _date_ticks(points: Sequence[Point], step: float, bottom: int) -> list[str]:
-    """A label under the first, the last and about every seventh point."""
+    """A label under the first, the last and about every seventh point; the last one ends at the chart's
+    right edge (centred under the last point, it would stick out of the chart)."""
     ticks = []
     last = len(points) - 1
     for index, point in enumerate(points):
         if index in (0, last) or (index % 7 == 0 and last - index > 3):
-            x = MARGIN_LEFT + step * index + step / 2
-            ticks.append(f'<text class="tick" x="{x:.1f}" y="{bottom + 16}" text-anchor="middle">{escape(point.label)}</text>')
+            x, anchor = (MARGIN_LEFT + step * index + step / 2, "middle") if index != last or index == 0 else (WIDTH, "end")
+            ticks.append(f'<text class="tick" x="{x:.1f}" y="{bottom + 16}" text-anchor="{anchor}">{escape(point.label)}</text>')
     return ticks
 
 
@@ -106,7 +108,7 @@ def horizontal_bars(points: Sequence[Point], title: str) -> str:
     """One labelled bar a row (an agent, a model, an issue), longest for the largest value."""
     height = MARGIN_TOP + BAR_ROW_HEIGHT * max(len(points), 1) + 4
     top = _scale([point.value for point in points])
-    usable = WIDTH - BAR_LABEL_WIDTH - 90
+    usable = WIDTH - BAR_LABEL_WIDTH - VALUE_LABEL_WIDTH
     body = []
     if not points:
         body.append(f'<text class="tick" x="0" y="{MARGIN_TOP + 12}">nothing recorded yet</text>')
