@@ -23,6 +23,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from osorganicai.console import auth
 from osorganicai.interventions import pause_state
+from osorganicai.labels import RUNTIME_MARKER
 
 from . import browser_support
 from .console_story import (
@@ -202,6 +203,9 @@ def test_a_writer_signs_in_watches_the_story_live_and_pauses_the_agents(
                 assert expected in steps, (expected, steps)
                 steps = steps[steps.index(expected) + 1 :]
             assert "Take discounts off the price" in live_text(browser)  # the proposal's title, with its run
+            conversation = texts(browser, "ol.conversation li")
+            assert "1. Off the price or the total?" in conversation[0] and conversation[1].endswith("Off the price.")
+            assert not any(RUNTIME_MARKER in message for message in conversation)  # hidden on GitHub, hidden here
 
             # The Costs page: the story's spend per agent, per model and per issue, every label inside its chart.
             click(browser, By.LINK_TEXT, "Costs", "Costs")

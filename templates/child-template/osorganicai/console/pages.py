@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..db import FINAL_STATUSES, RETRYABLE_STATUSES, Store
+from ..labels import RUNTIME_MARKER
 from ..settings import Settings
 from . import charts, costs, queries
 from .stages import DEVELOPER_KINDS, FINISHED_STAGES, STAGES, Stage, format_age, stage_of
@@ -331,6 +332,11 @@ def _published(publication: Mapping[str, Any] | None, redactor: Redactor) -> dic
     }
 
 
+def as_on_github(comment: str) -> str:
+    """A comment as people read it on GitHub: without the runtime's marker, an HTML comment GitHub does not show."""
+    return comment.replace(RUNTIME_MARKER, "").rstrip()
+
+
 def issue_page(store: Store, links: Links, settings: Settings, number: int, now: datetime) -> dict[str, Any] | None:
     detail = queries.issue_detail(store, links.repository, number)
     if detail is None:
@@ -346,7 +352,7 @@ def issue_page(store: Store, links: Links, settings: Settings, number: int, now:
         "pull_url": _pull_url(links, detail.generations, detail.pull_state),
         "timeline": timeline(detail.actions, redactor),
         "timeline_total": detail.actions_total,
-        "conversation": [{**message, "content": redactor(message["content"])} for message in detail.conversation],
+        "conversation": [{**message, "content": redactor(as_on_github(message["content"]))} for message in detail.conversation],
         "jobs": [job_view(job, links, redactor) for job in reversed(detail.jobs)],
         "runs": [run_view(row, links, redactor, publication_of(row, detail.actions)) for row in reversed(detail.generations)],
         "pull_state": detail.pull_state,
