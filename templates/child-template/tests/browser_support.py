@@ -85,17 +85,24 @@ def missing_browser() -> str | None:
 @pytest.fixture
 def browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A headless Chromium (a Selenium WebDriver) with a fresh profile, quit after the test."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
     problem = missing_browser()
     if problem:
         pytest.fail(problem)
     monkeypatch.setenv("SE_OFFLINE", "true")  # Selenium Manager must not fetch a driver or a browser
-    service = Service(str(CHROMEDRIVER), log_output=str(tmp_path / "chromedriver.log"))
-    driver = webdriver.Chrome(service=service, options=chromium_options(tmp_path / "chromium-profile"))
-    driver.set_page_load_timeout(PAGE_LOAD_SECONDS)
+    driver = start_chromium(tmp_path)
     try:
         yield driver
     finally:
         driver.quit()
+
+
+def start_chromium(folder: Path) -> Any:
+    """A headless Chromium (a Selenium WebDriver) with a fresh profile and the driver's log in `folder`;
+    the caller quits it. Selenium Manager is kept offline by the caller (SE_OFFLINE=true)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    service = Service(str(CHROMEDRIVER), log_output=str(folder / "chromedriver.log"))
+    driver = webdriver.Chrome(service=service, options=chromium_options(folder / "chromium-profile"))
+    driver.set_page_load_timeout(PAGE_LOAD_SECONDS)
+    return driver
