@@ -1,6 +1,9 @@
 """Vercel function and local ASGI app: `uvicorn api.webhooks:app` serves POST /api/webhooks
 (and GET /api/health for convenience). Kept import-light: no LLM SDK, no database driver at
-import time; they load on the first request that needs them."""
+import time; they load on the first request that needs them.
+
+For local runs it also answers /console: the console app (api/console.py on Vercel, where
+vercel.json routes /console there) is imported on the first /console request only."""
 
 import sys
 from pathlib import Path
@@ -11,4 +14,24 @@ if _ROOT not in sys.path:
 
 from osorganicai.webhook import create_app  # noqa: E402
 
-app = create_app()
+
+class ConsoleOnDemand:
+    """ASGI: /console and below go to the console app, built on the first such request."""
+
+    def __init__(self, webhook_app):
+        self.webhook_app = webhook_app
+        self.console_app = None
+
+    async def __call__(self, scope, receive, send):
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path == "/console" or path.startswith("/console/"):
+            if self.console_app is None:
+                from osorganicai.console.app import create_console_app
+
+                self.console_app = create_console_app()
+            await self.console_app(scope, receive, send)
+            return
+        await self.webhook_app(scope, receive, send)
+
+
+app = ConsoleOnDemand(create_app())

@@ -4,4 +4,6 @@ This package comes from the osorganic template and moves with it on `osorganic u
 project-specific behaviour in `src/agents/`, which the runtime loads (subclasses of its agents).
 """
 
-__version__ = "0.1.0"
+from .version import __version__
+
+__all__ = ["__version__"]

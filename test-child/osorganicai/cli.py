@@ -11,11 +11,15 @@ a `revise` run it also runs `reply`: an answer in each review thread and the rev
 The job's kind (`developer`, `fix` or `revise`, see `jobs.JOB_KINDS`) is the `developer --mode`.
 The Lifecycle workflow runs `lifecycle --job-id`: the webhook's delivery about the runtime's pull
 request (checks, reviews, closed, deployments) handled by `osorganicai/lifecycle/`.
+Every job starts with a claim (`claim`, and the start of `product-owner` and `lifecycle`) that records
+its workflow run (`--workflow-run-id`) and, while the agents are paused (`interventions.py`), ends
+without acting and holds the job for their resumption. The Developer loop reads the switch between
+its steps and stops as `budget_exhausted: paused`, its work kept.
 
 Exit codes: 0 done (`developer`: the checks pass, or nothing to do); 1 the job failed or was
 refused (`publish`: the proposal was refused or conflicts with the branch); 2 usage, settings
-or an unreadable proposal; `developer` only: 3 a budget ran out or the run was cancelled (the
-partial work is in the proposal), 4 the change is proposed with failing checks.
+or an unreadable proposal; `developer` only: 3 a budget ran out, or the run was cancelled or
+paused (the partial work is in the proposal), 4 the change is proposed with failing checks.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from .settings import InvalidSettingError, MissingSettingError, Settings
 EXIT_OK = 0
 EXIT_JOB_FAILED = 1
 EXIT_USAGE = 2
+RUN_ID_HELP = "the workflow run that claims the job ($GITHUB_RUN_ID), so cancelling the job cancels the run"
 
 
 def agent_class(kind: str) -> type[Any]:
@@ -54,7 +59,7 @@ def agent_class(kind: str) -> type[Any]:
     return default
 
 
-def run_product_owner(issue: int, job_id: uuid.UUID | None, settings: Settings) -> int:
+def run_product_owner(issue: int, job_id: uuid.UUID | None, settings: Settings, workflow_run_id: int | None = None) -> int:
     from .db import Store
     from .github import GitHubClient
     from .llm import provider_from_settings
@@ -66,7 +71,7 @@ def run_product_owner(issue: int, job_id: uuid.UUID | None, settings: Settings) 
     store = Store(settings.require("DATABASE_URL"), max_connections=1)
     github = GitHubClient.from_settings(settings)
     try:
-        refusal = claim_job(store, job_id, github) if job_id is not None else None
+        refusal = claim_job(store, job_id, github, workflow_run_id) if job_id is not None else None
         if refusal is not None:
             print(f"{kind} on #{issue}: {refusal}")
             return EXIT_OK
@@ -80,14 +85,22 @@ def run_product_owner(issue: int, job_id: uuid.UUID | None, settings: Settings) 
             if job_id is not None:
                 store.finish_job(job_id, succeeded=False, error=f"{error.__class__.__name__}: {error}")
             raise
-        succeeded = result.outcome not in {"failed", "rejected"}
-        if job_id is not None:
-            store.finish_job(job_id, succeeded=succeeded, error=None if succeeded else result.detail)
+        succeeded = record_product_owner_outcome(store, job_id, result)
         print(f"{kind} on #{issue}: {result.outcome}{': ' + result.detail if result.detail else ''}")
         return EXIT_OK if succeeded else EXIT_JOB_FAILED
     finally:
         github.close()
         store.close()
+
+
+def record_product_owner_outcome(store: Any, job_id: uuid.UUID | None, result: Any) -> bool:
+    """Finish the job as the run ended (`paused`: the job waits for the agents' resumption); whether it succeeded."""
+    succeeded = result.outcome not in {"failed", "rejected"}
+    if job_id is not None and result.outcome == "paused":
+        store.pause_job(job_id, f"paused: {result.detail}")
+    elif job_id is not None:
+        store.finish_job(job_id, succeeded=succeeded, error=None if succeeded else result.detail)
+    return succeeded
 
 
 def code_index_of(root: Path) -> Any:
@@ -106,8 +119,10 @@ def code_index_of(root: Path) -> Any:
 def run_developer(
     issue: int, job_id: uuid.UUID | None, checkout: Path, out: Path, settings: Settings, mode: str = "developer"
 ) -> int:
-    """The model's job: no database, no write token. Reads the issue, works, writes `out`."""
+    """The model's job: no write token, and the database only to read the pause switch and the job's
+    budget factor (with a job and DATABASE_URL). Reads the issue, works, writes `out`."""
     from .agents.developer import DeveloperAgent
+    from .db import Store
     from .developer.loop import Interrupted
     from .developer.sandbox import harden_process
     from .github import GitHubClient
@@ -117,6 +132,8 @@ def run_developer(
     config = load_config(checkout)
     llm = provider_from_settings(settings, config.developer.provider)
     github = GitHubClient.from_settings(settings)
+    database_url = settings.get("DATABASE_URL")
+    store = Store(database_url, max_connections=1) if job_id is not None and database_url else None
     harden_process()  # the secrets now live in the clients only; the model's commands cannot read them
     try:
         agent = agent_class("developer")(
@@ -124,19 +141,34 @@ def run_developer(
         )
         if not isinstance(agent, DeveloperAgent):
             raise ConfigError("src/agents/developer.py: DeveloperAgent must subclass osorganicai.agents.DeveloperAgent")
+        if store is not None and job_id is not None:
+            agent.controls = job_controls(store, job_id)
         result = agent.run(issue, checkout=checkout, out=out, mode=mode)
     except Interrupted as interrupted:
         print(f"developer on #{issue}: stopped by {interrupted.signal_name} before any work", file=sys.stderr)
         return EXIT_JOB_FAILED
     finally:
         github.close()
+        if store is not None:
+            store.close()
     print(f"developer on #{issue}: {result.outcome}{': ' + result.detail if result.detail else ''}", file=sys.stderr)
     if result.proposal is not None:
         print(f"proposal written to {out}", file=sys.stderr)
     return result.exit_code
 
 
-def run_claim(issue: int, job_id: uuid.UUID | None, settings: Settings) -> int:
+def job_controls(store: Any, job_id: uuid.UUID) -> Any:
+    """What the Developer loop follows between steps: the pause switch and this job's budget factor."""
+    from .developer.controls import ControlPoll, ControlState
+
+    def read() -> ControlState:
+        controls = store.job_controls(job_id)
+        return ControlState(paused=controls.paused, paused_by=controls.paused_by, budget_factor=float(controls.budget_factor))
+
+    return ControlPoll(read)
+
+
+def run_claim(issue: int, job_id: uuid.UUID | None, settings: Settings, workflow_run_id: int | None = None) -> int:
     """Before the model's job: mark the job running and check the sender's permission (when a job
     is given), then print `proceed=true|false` and `branch=NAME` (the issue's existing branch, if
     any) and, for a job, `mode=KIND` (its kind: developer, fix or revise) for $GITHUB_OUTPUT."""
@@ -147,7 +179,7 @@ def run_claim(issue: int, job_id: uuid.UUID | None, settings: Settings) -> int:
     github = GitHubClient.from_settings(settings)
     store = Store(settings.require("DATABASE_URL"), max_connections=1) if job_id is not None else None
     try:
-        refusal = claim_job(store, job_id, github) if store is not None and job_id is not None else None
+        refusal = claim_job(store, job_id, github, workflow_run_id) if store is not None and job_id is not None else None
         mode = "developer"
         if refusal is None and store is not None and job_id is not None:
             mode, refusal = developer_mode(store, job_id, repository, issue)
@@ -166,15 +198,22 @@ def run_claim(issue: int, job_id: uuid.UUID | None, settings: Settings) -> int:
             store.close()
 
 
-def claim_job(store: Any, job_id: uuid.UUID, github: Any) -> str | None:
-    """Start the job row; why it must not run (the job is then finished as failed), or None to go on."""
+def claim_job(store: Any, job_id: uuid.UUID, github: Any, workflow_run_id: int | None = None) -> str | None:
+    """Start the job row in this workflow run; why it must not run, or None to go on. A sender the webhook
+    could not check is looked up here (`jobs.permission_refusal`; a writer's engagement is recorded). A
+    refused job is finished as failed; while the agents are paused it is held (pending) for their
+    resumption instead."""
+    from .db import held_reason
     from .jobs import permission_refusal
 
-    job = store.start_job(job_id)
+    claim = store.claim_job(job_id, workflow_run_id)
+    if claim.held_by is not None:
+        return held_reason(claim.held_by)
+    job = claim.job
     if job is None:
         return f"job {job_id} is unknown or already finished: nothing to do"
     try:
-        refusal = permission_refusal(github, job)
+        refusal = permission_refusal(github, job, store)
     except Exception as error:
         store.finish_job(job_id, succeeded=False, error=f"permission check failed: {error.__class__.__name__}")
         raise
@@ -282,9 +321,9 @@ def run_reply(folder: Path, settings: Settings) -> int:
     return EXIT_OK
 
 
-def run_lifecycle(job_id: uuid.UUID, settings: Settings) -> int:
+def run_lifecycle(job_id: uuid.UUID, settings: Settings, workflow_run_id: int | None = None) -> int:
     """Handle the webhook delivery behind a `lifecycle` job (the runtime's pull request)."""
-    from .db import Store
+    from .db import Store, held_reason
     from .github import GitHubClient
     from .lifecycle import LifecycleContext, run_lifecycle_job
 
@@ -293,8 +332,11 @@ def run_lifecycle(job_id: uuid.UUID, settings: Settings) -> int:
     store = Store(settings.require("DATABASE_URL"), max_connections=1)
     github = GitHubClient.from_settings(settings)
     try:
-        job = store.start_job(job_id)
-        if job is None:
+        claim = store.claim_job(job_id, workflow_run_id)
+        if claim.held_by is not None:
+            print(f"lifecycle: job {job_id}: {held_reason(claim.held_by)}", file=sys.stderr)
+            return EXIT_OK
+        if claim.job is None:
             print(f"lifecycle: job {job_id} is unknown or already finished: nothing to do", file=sys.stderr)
             return EXIT_OK
         context = LifecycleContext(
@@ -319,22 +361,20 @@ def run_lifecycle(job_id: uuid.UUID, settings: Settings) -> int:
 
 
 def run_sweep(settings: Settings, limit: int) -> int:
+    """One sweeper run (`sweeper.py`, the same as the Vercel cron's), printed for the workflow's log."""
     from .db import Store
     from .github import GitHubClient
-    from .jobs import sweep
+    from .sweeper import run_sweeper
 
     store = Store(settings.require("DATABASE_URL"), max_connections=1)
     github = GitHubClient.from_settings(settings)
     try:
-        report = sweep(store, github, limit=limit)
+        run = run_sweeper(store, github, settings, limit=limit, source="sweeper workflow")
     finally:
         github.close()
         store.close()
-    print(
-        f"sweep: {len(report.dispatched)} dispatched, {len(report.failed_dispatch)} failed to dispatch, "
-        f"{len(report.abandoned)} given up"
-    )
-    return EXIT_OK if not report.failed_dispatch else EXIT_JOB_FAILED
+    print("\n".join(run.summary()))
+    return EXIT_OK if not run.jobs.failed_dispatch else EXIT_JOB_FAILED
 
 
 def checkout_problem(checkout: Path) -> str | None:
@@ -345,15 +385,26 @@ def checkout_problem(checkout: Path) -> str | None:
     return None
 
 
+def workflow_run_id(text: str) -> int | None:
+    """`--workflow-run-id`: GitHub's run id (`$GITHUB_RUN_ID`), a positive integer; empty outside Actions."""
+    if not text.strip():
+        return None
+    if not text.strip().isdigit() or int(text) <= 0:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a workflow run id (a positive integer)")
+    return int(text)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m osorganicai", description="osorganic agent runtime")
     commands = root.add_subparsers(dest="command", required=True)
     product_owner = commands.add_parser("product-owner", help="analyse an issue: ask questions or mark it ready-for-dev")
     product_owner.add_argument("--issue", type=int, required=True, help="the issue number")
     product_owner.add_argument("--job-id", type=uuid.UUID, default=None, help="the job row to update (optional)")
+    product_owner.add_argument("--workflow-run-id", type=workflow_run_id, default=None, help=RUN_ID_HELP)
     claim = commands.add_parser("claim", help="start a developer job: mark it running, check permission, name the branch")
     claim.add_argument("--issue", type=int, required=True, help="the issue number")
     claim.add_argument("--job-id", type=uuid.UUID, default=None, help="the job row to start (optional)")
+    claim.add_argument("--workflow-run-id", type=workflow_run_id, default=None, help=RUN_ID_HELP)
     developer = commands.add_parser(
         "developer", help="work a ready-for-dev issue in a git checkout and write a proposal (no write token needed)"
     )
@@ -373,7 +424,10 @@ def parser() -> argparse.ArgumentParser:
     reply.add_argument("--from", dest="folder", type=Path, required=True, help="the proposal folder")
     lifecycle = commands.add_parser("lifecycle", help="act on the runtime's pull request: checks, reviews, merge, deploys")
     lifecycle.add_argument("--job-id", type=uuid.UUID, required=True, help="the lifecycle job the webhook queued")
-    sweep_command = commands.add_parser("sweep", help="dispatch jobs left pending")
+    lifecycle.add_argument("--workflow-run-id", type=workflow_run_id, default=None, help=RUN_ID_HELP)
+    sweep_command = commands.add_parser(
+        "sweep", help="dispatch jobs left pending, redeliver failed webhook deliveries, say whether the agents are paused"
+    )
     sweep_command.add_argument("--limit", type=int, default=20)
     return root
 
@@ -390,19 +444,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "reply":
             return run_reply(args.folder, settings)
         if args.command == "lifecycle":
-            return run_lifecycle(args.job_id, settings)
+            return run_lifecycle(args.job_id, settings, args.workflow_run_id)
         if args.issue <= 0:
             print("error: --issue must be a positive issue number", file=sys.stderr)
             return EXIT_USAGE
         if args.command == "claim":
-            return run_claim(args.issue, args.job_id, settings)
+            return run_claim(args.issue, args.job_id, settings, args.workflow_run_id)
         if args.command == "developer":
             problem = checkout_problem(args.checkout)
             if problem:
                 print(f"error: --checkout {args.checkout}: {problem}", file=sys.stderr)
                 return EXIT_USAGE
             return run_developer(args.issue, args.job_id, args.checkout.resolve(), args.out.resolve(), settings, args.mode)
-        return run_product_owner(args.issue, args.job_id, settings)
+        return run_product_owner(args.issue, args.job_id, settings, args.workflow_run_id)
     except (MissingSettingError, InvalidSettingError, ConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE

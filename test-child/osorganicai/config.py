@@ -100,6 +100,13 @@ class PublishSettings:
 
 
 @dataclass(frozen=True)
+class ConsoleSettings:
+    """The operator console (`[console]`): the month's spending cap it shows the budget left against."""
+
+    monthly_budget_usd: float | None = None
+
+
+@dataclass(frozen=True)
 class DomainConfig:
     name: str = "general"
     title: str = "General"
@@ -120,6 +127,7 @@ class RuntimeConfig:
     # Model-name prefix -> price; the longest matching prefix wins. Empty: the runtime's own table.
     prices: dict[str, ModelPrice] = field(default_factory=dict)
     publish: PublishSettings = field(default_factory=PublishSettings)
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -185,6 +193,7 @@ def load_config(root: Path | None = None) -> RuntimeConfig:
         checks=_checks(developer_table),
         prices=_prices(_table(agents, "prices")),
         publish=_publish(_table(agents, "publish")),
+        console=_console(_table(agents, "console")),
     )
 
 
@@ -253,6 +262,12 @@ def _prices(table: dict[str, Any]) -> dict[str, ModelPrice]:
 
 def _missing(where: str, key: str) -> Any:
     raise ConfigError(f"`config/agents.toml`: {where} needs `{key}` (USD per million tokens)")
+
+
+def _console(table: dict[str, Any]) -> ConsoleSettings:
+    if "monthly_budget_usd" not in table:
+        return ConsoleSettings()
+    return ConsoleSettings(monthly_budget_usd=_number(table, "monthly_budget_usd", 0, float, "[console]"))
 
 
 def _publish(table: dict[str, Any]) -> PublishSettings:

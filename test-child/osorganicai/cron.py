@@ -1,4 +1,9 @@
-"""`GET /api/cron/sweep`: the Vercel cron entry, authorised by `Authorization: Bearer $CRON_SECRET`."""
+"""`GET /api/cron/sweep`: the Vercel cron entry, authorised by `Authorization: Bearer $CRON_SECRET`.
+
+Each run is one sweeper run (`sweeper.py`, the same as `python -m osorganicai sweep`): pending jobs
+dispatched, the webhook's failed deliveries that were never stored asked for again (`GITHUB_WEBHOOK_ID`
+names the webhook), and whether the agents are paused (`paused`, `paused_by`, `paused_since`).
+"""
 
 from __future__ import annotations
 
@@ -16,23 +21,19 @@ log = logging.getLogger("osorganicai.cron")
 
 
 def sweep_report(service: Service) -> tuple[int, dict[str, object]]:
+    """The sweeper run (`sweeper.py`) as the cron's status and JSON body."""
     from .db import StoreError
-    from .jobs import sweep
+    from .sweeper import DATABASE_UNAVAILABLE, run_sweeper
 
     github = service.github()
     if github is None:
         return 500, {"error": "missing setting GITHUB_TOKEN (or GitHub App credentials)"}
     try:
-        report = sweep(service.store(), github, limit=10)
+        run = run_sweeper(service.store(), github, service.settings, limit=10, source="vercel cron")
     except StoreError as error:
         log.error("sweep: %s", error)
-        return 503, {"error": "database unavailable: the next sweep retries"}
-    return 200, {
-        "dispatched": [str(job) for job in report.dispatched],
-        "failed_dispatch": [str(job) for job in report.failed_dispatch],
-        "abandoned": [str(job) for job in report.abandoned],
-        "timed_out": [str(job) for job in report.timed_out],
-    }
+        return 503, {"error": DATABASE_UNAVAILABLE}
+    return 200, run.as_json()
 
 
 def create_cron_app(service: Service | None = None) -> FastAPI:

@@ -9,7 +9,8 @@ Every call is bounded, so the webhook answers within GitHub's 10 s even when the
 down or a table is locked: connecting waits at most `connect_timeout` seconds, waiting for a pooled
 connection at most `pool_timeout` seconds, and each transaction starts with `SET LOCAL`
 `statement_timeout` and `lock_timeout` (transaction-scoped, so they work through a transaction
-pooler, which forwards no startup options and shares server sessions between clients).
+pooler, which forwards no startup options and shares server sessions between clients). Inside an
+active deadline (`deadline.py`: the webhook's answer) each of these is capped by the time left.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -27,10 +29,13 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from .deadline import budget
+
 CONNECT_TIMEOUT_SECONDS = 3
 POOL_TIMEOUT_SECONDS = 3.0
 STATEMENT_TIMEOUT_MS = 3000
 LOCK_TIMEOUT_MS = 2000
+MIN_STATEMENT_TIMEOUT_MS = 50  # less time left than this before a deadline: the call is not made
 
 # A job is `running` from the agent's start until it finishes. A workflow run that GitHub cancels or
 # times out never reports back, so the sweeper fails a job still running this long after its start:
@@ -72,6 +77,33 @@ class JobSpec:
     verify_permission_of: str | None = None
 
 
+# The `agent_actions` type of a person with write access engaging with an issue (`steering.py`).
+WRITER_ENGAGED_ACTION = "writer_engaged"
+
+
+@dataclass(frozen=True)
+class Engagement:
+    """A person with write access acting on an issue: from then on its author steers it."""
+
+    repository: str
+    issue_number: int
+    login: str
+    how: str  # what they did, in words: "commented", "labelled ready-for-dev", "assigned the issue"...
+    permission: str  # their permission, or "owner" when the payload names them the repository's OWNER
+    delivery_id: str | None = None
+
+    def payload(self) -> dict[str, Any]:
+        """The action's payload; `detail` is the line the console's timeline shows."""
+        detail = f"{self.login} ({self.permission}) {self.how}: the issue's author steers it from now on"
+        return {
+            "actor": self.login,
+            "how": self.how,
+            "permission": self.permission,
+            "delivery": self.delivery_id,
+            "detail": detail,
+        }
+
+
 @dataclass(frozen=True)
 class DeliveryResult:
     event_id: int | None
@@ -90,6 +122,10 @@ class Job:
     last_error: str | None
     created_at: datetime
     verify_permission_of: str | None
+    workflow_run_id: int | None = None
+    budget_factor: Decimal = Decimal(1)
+    budget_raised_by: str | None = None
+    budget_raised_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Job:
@@ -110,6 +146,51 @@ class SweepReport:
     failed_dispatch: list[uuid.UUID]
     abandoned: list[uuid.UUID]  # given up after too many failed dispatches (status `failed`)
     timed_out: list[uuid.UUID] = field(default_factory=list)  # running past their workflow's timeout
+
+
+# -- interventions: what a person does from the console ----------------------------------------------
+RAISED_BUDGET_FACTOR = 2  # the one raise jobs_budget_factor_check allows (from 1)
+RETRYABLE_STATUSES = ("failed", "abandoned", "cancelled")
+
+
+@dataclass(frozen=True)
+class AgentSwitch:
+    """The pause switch of every agent (`agent_controls`) and who turned it last, when."""
+
+    paused: bool
+    changed_by: str | None
+    changed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class JobClaim:
+    """A job's start: the job, now running; or why it is not (unknown, finished, or held by the pause)."""
+
+    job: Job | None
+    held_by: AgentSwitch | None = None  # set when the agents are paused: the job went back to pending
+
+
+@dataclass(frozen=True)
+class JobControls:
+    """What a running job follows: the pause switch and its own budget factor."""
+
+    paused: bool
+    paused_by: str | None
+    budget_factor: Decimal
+
+
+@dataclass(frozen=True)
+class JobRetry:
+    """A retry's new job; or none, because the job is not retryable or `unfinished_job` does that work already."""
+
+    new_job: uuid.UUID | None
+    unfinished_job: uuid.UUID | None = None
+
+
+def held_reason(switch: AgentSwitch) -> str:
+    """The reason a job waits, kept in `jobs.last_error` and shown in the console."""
+    when = f" at {switch.changed_at:%Y-%m-%d %H:%M} UTC" if switch.changed_at else ""
+    return f"held: the agents were paused by {switch.changed_by or 'someone'}{when}; dispatched when they resume"
 
 
 def _payload_text(raw: bytes | str) -> str:
@@ -177,12 +258,21 @@ class Store:
         The transaction's statements run under the store's statement and lock timeouts. Errors
         become StoreBusyError (timeouts), StoreDataError (a refused value) or StoreError.
         """
+        # Within an active deadline (the webhook's), each limit is also capped by the time left.
+        statement_ms = int(budget(self._statement_timeout_ms / 1000) * 1000)
+        if statement_ms < MIN_STATEMENT_TIMEOUT_MS:
+            raise StoreBusyError("database not called: the caller's deadline has passed")
+        lock_ms = min(self._lock_timeout_ms, statement_ms)
         try:
-            with self._get_pool().connection() as connection, connection.cursor(row_factory=dict_row) as cursor:
+            pool = self._get_pool()
+            with (
+                pool.connection(timeout=budget(self._pool_timeout)) as connection,
+                connection.cursor(row_factory=dict_row) as cursor,
+            ):
                 cursor.execute(
                     "select pg_catalog.set_config('statement_timeout', %s, true),"
                     " pg_catalog.set_config('lock_timeout', %s, true)",
-                    (f"{self._statement_timeout_ms}ms", f"{self._lock_timeout_ms}ms"),
+                    (f"{statement_ms}ms", f"{lock_ms}ms"),
                 )
                 yield cursor
         except (PoolTimeout, TimeoutError) as error:
@@ -214,8 +304,10 @@ class Store:
         outcome: str,
         outcome_detail: str | None,
         job: JobSpec | None,
+        engagement: Engagement | None = None,
     ) -> DeliveryResult:
-        """Store a delivery and its job in one transaction; a redelivery changes nothing."""
+        """Store a delivery, its job and the writer's engagement it shows in one transaction; a
+        redelivery changes nothing."""
         with self.transaction() as cursor:
             cursor.execute(
                 """
@@ -253,7 +345,28 @@ class Store:
                 )
                 job_row = cursor.fetchone()
                 job_id = job_row["id"] if job_row else None
+            if engagement is not None:
+                _insert_engagement(cursor, engagement, job_id)
             return DeliveryResult(event_id=row["id"], duplicate=False, job_id=job_id)
+
+    def record_engagement(self, engagement: Engagement, job_id: uuid.UUID | None = None) -> None:
+        with self.transaction() as cursor:
+            _insert_engagement(cursor, engagement, job_id)
+
+    def writer_engaged(self, repository: str, issue_number: int) -> bool:
+        """Whether a person with write access has engaged with the issue (`steering.py`)."""
+        with self.transaction() as cursor:
+            cursor.execute(
+                """
+                select exists (
+                  select 1 from public.agent_actions
+                  where repository = %s and issue_number = %s and action_type = %s
+                ) as engaged
+                """,
+                (repository, issue_number, WRITER_ENGAGED_ACTION),
+            )
+            row = cursor.fetchone()
+        return bool(row and row["engaged"])
 
     def create_job(self, job: JobSpec) -> uuid.UUID:
         with self.transaction() as cursor:
@@ -361,8 +474,9 @@ class Store:
         """Fail jobs stuck in `running`, then dispatch pending jobs and jobs dispatched long ago that never started.
 
         Only `pending` and `dispatched` jobs are ever dispatched: succeeded, failed, cancelled and
-        abandoned jobs never are. Rows are locked with FOR UPDATE SKIP LOCKED, so two sweepers
-        running at once never take the same job. `dispatch` raises to report a failed hand-off.
+        abandoned jobs never are, and none while the agents are paused (`agent_controls`). Rows are
+        locked with FOR UPDATE SKIP LOCKED, so two sweepers running at once never take the same job.
+        `dispatch` raises to report a failed hand-off.
         """
         timed_out = self._fail_stuck_jobs(running_timeout_minutes or RUNNING_TIMEOUT_MINUTES, limit)
         dispatched: list[uuid.UUID] = []
@@ -372,9 +486,10 @@ class Store:
             cursor.execute(
                 """
                 select * from public.jobs
-                where status = 'pending'
+                where (status = 'pending'
                    or (status = 'dispatched'
-                       and dispatched_at < pg_catalog.now() - pg_catalog.make_interval(mins => %s))
+                       and dispatched_at < pg_catalog.now() - pg_catalog.make_interval(mins => %s)))
+                  and not exists (select 1 from public.agent_controls where paused)
                 order by created_at
                 limit %s
                 for update skip locked
@@ -581,3 +696,182 @@ class Store:
         if row is None:
             raise StoreError("code_generations insert returned no id")
         return int(row["id"])
+
+    # -- interventions: the pause switch, workflow runs, raised budgets, retries -------------------------
+    def agent_switch(self) -> AgentSwitch:
+        with self.transaction() as cursor:
+            cursor.execute("select paused, changed_by, changed_at from public.agent_controls where id")
+            row = cursor.fetchone()
+        return AgentSwitch(**row) if row else AgentSwitch(paused=False, changed_by=None, changed_at=None)
+
+    def set_agents_paused(self, paused: bool, login: str) -> tuple[AgentSwitch, bool]:
+        """Turn the switch; the switch after, and False when it already was in that position (left as it was)."""
+        with self.transaction() as cursor:
+            cursor.execute(
+                """
+                insert into public.agent_controls as controls (id, paused, changed_by, changed_at)
+                values (true, %(paused)s, %(login)s, pg_catalog.now())
+                on conflict (id) do update
+                  set paused = excluded.paused, changed_by = excluded.changed_by, changed_at = excluded.changed_at
+                  where controls.paused is distinct from excluded.paused
+                returning paused, changed_by, changed_at
+                """,
+                {"paused": paused, "login": login[:100]},
+            )
+            row = cursor.fetchone()
+            if row is not None:
+                return AgentSwitch(**row), True
+            cursor.execute("select paused, changed_by, changed_at from public.agent_controls where id")
+            return AgentSwitch(**cursor.fetchone()), False
+
+    def hold_if_paused(self, job_id: uuid.UUID) -> AgentSwitch | None:
+        """While the agents are paused, keep a pending job pending with the reason; the switch then, else None."""
+        with self.transaction() as cursor:
+            cursor.execute("select paused, changed_by, changed_at from public.agent_controls where id for share")
+            row = cursor.fetchone()
+            if row is None or not row["paused"]:
+                return None
+            switch = AgentSwitch(**row)
+            cursor.execute(
+                "update public.jobs set last_error = %s where id = %s and status = 'pending'",
+                (held_reason(switch), job_id),
+            )
+            return switch
+
+    def claim_job(self, job_id: uuid.UUID, workflow_run_id: int | None = None) -> JobClaim:
+        """Start a job in its workflow run, unless the agents are paused: then it goes back to `pending`
+        with the reason (dispatched again on resume) and `held_by` says so. The switch is read FOR SHARE,
+        so a pause waits for a claim in progress, and a claim after a pause sees it."""
+        with self.transaction() as cursor:
+            cursor.execute("select paused, changed_by, changed_at from public.agent_controls where id for share")
+            row = cursor.fetchone()
+            switch = AgentSwitch(**row) if row else None
+            if switch is not None and switch.paused:
+                cursor.execute(
+                    """
+                    update public.jobs set status = 'pending', last_error = %s
+                    where id = %s and status in ('pending', 'dispatched', 'running')
+                    """,
+                    (held_reason(switch), job_id),
+                )
+                return JobClaim(job=None, held_by=switch)
+            cursor.execute(
+                """
+                update public.jobs
+                set status = 'running', started_at = pg_catalog.now(),
+                    workflow_run_id = coalesce(%s, workflow_run_id)
+                where id = %s and status in ('pending', 'dispatched', 'running')
+                returning *
+                """,
+                (workflow_run_id, job_id),
+            )
+            job_row = cursor.fetchone()
+        return JobClaim(job=Job.from_row(job_row) if job_row else None)
+
+    def job_controls(self, job_id: uuid.UUID) -> JobControls:
+        """The pause switch and the job's budget factor (1 for an unknown job), in one query."""
+        with self.transaction() as cursor:
+            cursor.execute(
+                """
+                select controls.paused, controls.changed_by as paused_by, coalesce(job.budget_factor, 1) as budget_factor
+                from public.agent_controls as controls
+                left join public.jobs as job on job.id = %s
+                where controls.id
+                """,
+                (job_id,),
+            )
+            row = cursor.fetchone()
+        return JobControls(**row) if row else JobControls(paused=False, paused_by=None, budget_factor=Decimal(1))
+
+    def pause_job(self, job_id: uuid.UUID, reason: str) -> bool:
+        """A run the pause switch stopped (its work kept): `paused` until the agents resume."""
+        with self.transaction() as cursor:
+            cursor.execute(
+                """
+                update public.jobs set status = 'paused', finished_at = pg_catalog.now(), last_error = %s
+                where id = %s and status in ('pending', 'dispatched', 'running')
+                returning id
+                """,
+                (reason[:2000], job_id),
+            )
+            return cursor.fetchone() is not None
+
+    def requeue_paused_jobs(self) -> list[uuid.UUID]:
+        """On resume: the jobs the pause stopped become `pending` again, for the sweep to dispatch."""
+        with self.transaction() as cursor:
+            cursor.execute(
+                """
+                update public.jobs
+                set status = 'pending', finished_at = null, last_error = 'queued again: the agents resumed'
+                where status = 'paused'
+                returning id
+                """
+            )
+            return [row["id"] for row in cursor.fetchall()]
+
+    def raise_job_budget(self, job_id: uuid.UUID, login: str, kinds: tuple[str, ...]) -> Job | None:
+        """Multiply an unfinished job's budgets by RAISED_BUDGET_FACTOR, once. None when the job is
+        unknown, finished, of another kind, or already raised (the caller reads the job to say which)."""
+        with self.transaction() as cursor:
+            cursor.execute(
+                """
+                update public.jobs
+                set budget_factor = %s, budget_raised_by = %s, budget_raised_at = pg_catalog.now()
+                where id = %s and budget_factor = 1 and kind = any(%s)
+                  and status not in ('succeeded', 'failed', 'cancelled', 'abandoned')
+                returning *
+                """,
+                (RAISED_BUDGET_FACTOR, login[:100], job_id, list(kinds)),
+            )
+            row = cursor.fetchone()
+        return Job.from_row(row) if row else None
+
+    def retry_job(self, job_id: uuid.UUID) -> JobRetry:
+        """A new pending job for the same work as a failed, abandoned or cancelled one (same kind, issue and
+        delivery), unless a job for that same work is still unfinished (a retry already queued). The
+        retried row is locked first, so two retries at once make one job."""
+        with self.transaction() as cursor:
+            cursor.execute("select * from public.jobs where id = %s for update", (job_id,))
+            row = cursor.fetchone()
+            if row is None or row["status"] not in RETRYABLE_STATUSES:
+                return JobRetry(new_job=None)
+            cursor.execute(
+                """
+                select id from public.jobs
+                where kind = %s and repository = %s and issue_number = %s
+                  and webhook_event_id is not distinct from %s
+                  and status in ('pending', 'dispatched', 'running', 'paused')
+                order by created_at desc
+                limit 1
+                """,
+                (row["kind"], row["repository"], row["issue_number"], row["webhook_event_id"]),
+            )
+            unfinished = cursor.fetchone()
+            if unfinished is not None:
+                return JobRetry(new_job=None, unfinished_job=unfinished["id"])
+            cursor.execute(
+                """
+                insert into public.jobs (kind, repository, issue_number, webhook_event_id)
+                values (%s, %s, %s, %s)
+                returning id
+                """,
+                (row["kind"], row["repository"], row["issue_number"], row["webhook_event_id"]),
+            )
+            return JobRetry(new_job=cursor.fetchone()["id"])
+
+
+def _insert_engagement(cursor: psycopg.Cursor[dict[str, Any]], engagement: Engagement, job_id: uuid.UUID | None) -> None:
+    cursor.execute(
+        """
+        insert into public.agent_actions (job_id, agent, action_type, repository, issue_number, payload)
+        values (%s, %s, %s, %s, %s, %s)
+        """,
+        (
+            job_id,
+            engagement.login,
+            WRITER_ENGAGED_ACTION,
+            engagement.repository,
+            engagement.issue_number,
+            Jsonb(_strip_nul(engagement.payload())),
+        ),
+    )

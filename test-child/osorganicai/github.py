@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import httpx
 
+from .deadline import budget
 from .settings import MissingSettingError, Settings
 
 API_VERSION = "2022-11-28"
@@ -158,6 +159,7 @@ class GitHubClient:
                 "User-Agent": USER_AGENT,
             },
         )
+        self._timeout = timeout
         self._max_attempts = max_attempts
         self._max_rate_limit_wait = max_rate_limit_wait
         self._sleep = sleep
@@ -169,6 +171,10 @@ class GitHubClient:
 
     def close(self) -> None:
         self._http.close()
+
+    def app_jwt(self) -> str | None:
+        """The GitHub App's own JWT, for the `/app` endpoints; None with a token."""
+        return self._auth.app_jwt() if isinstance(self._auth, AppAuth) else None
 
     # -- transport ---------------------------------------------------------------------------
     def _rate_limit_wait(self, response: httpx.Response) -> float | None:
@@ -210,8 +216,11 @@ class GitHubClient:
             attempt += 1
             request_headers = dict(headers or {})
             request_headers["Authorization"] = authorization or self._auth.header(self)
+            timeout = budget(self._timeout)  # less when the caller's deadline leaves less (deadline.py)
+            if timeout <= 0:
+                raise GitHubUnavailableError(f"GitHub {method} {path}: not sent, the caller's deadline has passed")
             try:
-                response = self._http.request(method, path, json=json, params=params, headers=request_headers)
+                response = self._http.request(method, path, json=json, params=params, headers=request_headers, timeout=timeout)
             except httpx.TransportError as error:
                 if attempt >= self._max_attempts or (method == "POST" and landed is None):
                     raise GitHubUnavailableError(f"GitHub {method} {path}: {error.__class__.__name__}: {error}") from error
@@ -293,6 +302,15 @@ class GitHubClient:
             f"/repos/{repository}/dispatches",
             json={"event_type": event_type, "client_payload": client_payload},
         )
+
+    def cancel_workflow_run(self, repository: str, run_id: int) -> bool:
+        """Ask GitHub to cancel a workflow run (202); False when the run had already completed (409).
+
+        Cancelling is idempotent, so a failed attempt may be sent again (`landed` finds nothing)."""
+        response = self.raw_request(
+            "POST", f"/repos/{repository}/actions/runs/{int(run_id)}/cancel", allow=(409,), landed=lambda: None
+        )
+        return response.status_code != 409
 
     # -- repository contents ----------------------------------------------------------------
     def get_repository(self, repository: str) -> dict[str, Any]:

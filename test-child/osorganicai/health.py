@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from . import __version__
 from .settings import InvalidSettingError, MissingSettingError
+from .version import __version__
 
 if TYPE_CHECKING:
     from fastapi import FastAPI

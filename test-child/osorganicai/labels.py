@@ -8,6 +8,8 @@ LABEL_READY_FOR_DEV = "ready-for-dev"
 LABEL_NEEDS_HUMAN = "needs-human"
 LABEL_AGENT_DRAFT = "agent-draft"  # a pull request opened ready because the plan has no drafts
 RUNTIME_LABELS = (LABEL_NEEDS_CLARIFICATION, LABEL_READY_FOR_DEV, LABEL_NEEDS_HUMAN, LABEL_AGENT_DRAFT)
+# A person with write access adding one of these engages with an issue: its author steers from then on (`steering.py`).
+ENGAGING_LABELS = frozenset({LABEL_NEEDS_CLARIFICATION, LABEL_READY_FOR_DEV})
 
 # Every comment, reply and pull request body the runtime writes carries this hidden marker, so its own
 # text is recognised whichever account posted it (an App, a bot user, or a person's token).

@@ -31,7 +31,14 @@ SETTINGS_HELP: dict[str, str] = {
     "OPENAI_BASE_URL": "the base URL of an OpenAI-compatible server (Ollama, vLLM...)",
     "ANTHROPIC_API_KEY": "the key for the Anthropic provider",
     "CRON_SECRET": "the bearer token Vercel cron sends to /api/cron/sweep",
+    "GITHUB_SERVER_URL": "the GitHub web address people sign in at (default https://github.com)",
+    "GITHUB_OAUTH_CLIENT_ID": "the client id of the GitHub OAuth App the console signs people in with",
+    "GITHUB_OAUTH_CLIENT_SECRET": "the client secret of the console's GitHub OAuth App",
+    "CONSOLE_SESSION_SECRET": "a random string of 32 characters or more that signs the console's session cookies",
 }
+
+CONSOLE_SETTINGS = ("GITHUB_OAUTH_CLIENT_ID", "GITHUB_OAUTH_CLIENT_SECRET", "CONSOLE_SESSION_SECRET")
+MIN_SESSION_SECRET_LENGTH = 32
 
 
 class MissingSettingError(RuntimeError):
@@ -111,6 +118,11 @@ class Settings:
             raise MissingSettingError("GITHUB_REPOSITORY")
         return value
 
+    @property
+    def github_server_url(self) -> str:
+        """The GitHub web address (`GITHUB_SERVER_URL`, as Actions names it): where people sign in."""
+        return (self.get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/")
+
     def has_github_credentials(self) -> bool:
         return bool(self.get("GITHUB_TOKEN")) or all(
             self.get(name) for name in ("GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_APP_INSTALLATION_ID")
@@ -127,6 +139,32 @@ class Settings:
     @property
     def llm_model(self) -> str | None:
         return self.get("LLM_MODEL")
+
+    # -- console -------------------------------------------------------------------------------
+    @property
+    def oauth_client_id(self) -> str:
+        return self.require("GITHUB_OAUTH_CLIENT_ID")
+
+    @property
+    def oauth_client_secret(self) -> str:
+        return self.require("GITHUB_OAUTH_CLIENT_SECRET")
+
+    @property
+    def console_session_secret(self) -> bytes:
+        value = self.require("CONSOLE_SESSION_SECRET")
+        if len(value) < MIN_SESSION_SECRET_LENGTH:
+            raise InvalidSettingError(
+                "CONSOLE_SESSION_SECRET", f"at least {MIN_SESSION_SECRET_LENGTH} characters are needed, got {len(value)}"
+            )
+        return value.encode()
+
+    def console_missing(self) -> list[str]:
+        """Names of the settings the console still needs to sign people in (never their values)."""
+        missing = [name for name in CONSOLE_SETTINGS if not self.get(name)]
+        secret = self.get("CONSOLE_SESSION_SECRET")
+        if secret and len(secret) < MIN_SESSION_SECRET_LENGTH:
+            missing.append(f"CONSOLE_SESSION_SECRET (shorter than {MIN_SESSION_SECRET_LENGTH} characters)")
+        return missing
 
     # -- health ------------------------------------------------------------------------------
     def misconfigured(self) -> dict[str, str]:

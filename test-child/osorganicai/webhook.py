@@ -1,6 +1,9 @@
 """`POST /api/webhooks`: verify, parse, store, route, hand off. Answers well within GitHub's 10 s.
 
 Order of operations, each refusal answered at once and nothing stored before the signature holds:
+0. the request gets one deadline, WEBHOOK_DEADLINE_SECONDS from its arrival, well inside GitHub's
+   10 s: every phase below takes its timeout from the time left, capped by its own limit
+   (`deadline.py`), so their sum never passes it;
 1. the body is read with a size limit (413 over 25 MB, refused before buffering) and a deadline
    (408 when it trickles in slower than that);
 2. the HMAC signature over the raw bytes, as received, is verified (401);
@@ -14,8 +17,12 @@ Order of operations, each refusal answered at once and nothing stored before the
    that is down, busy or locked answers 503 with `Retry-After`, and the delivery, not stored, is
    accepted when it is redelivered (GitHub does not redeliver by itself: "Redeliver" in the webhook's
    Recent Deliveries, or the REST API, within 3 days);
+   When too little time is left to store it (the lookups were slow), the answer is 503 with
+   `Retry-After` and nothing is stored;
 7. one `repository_dispatch` call hands the job to the agent workflow. If it fails, or too little of
    the 10 s is left, the delivery is still acknowledged and the sweeper dispatches the pending job.
+   While the agents are paused (`interventions.py`), the job is held as pending, the reason in its
+   row, and dispatched when they resume.
 
 Only events from `GITHUB_REPOSITORY` are routed: with it unset, or for another repository, the
 delivery is stored as ignored with the reason and `/api/health` reports the misconfiguration.
@@ -28,8 +35,8 @@ import json
 import logging
 import math
 import re
-import time
 import urllib.parse
+from dataclasses import replace
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -38,6 +45,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from . import signature
+from .deadline import Deadline
 from .health import add_health_route
 from .routing import Decision, decide, summarise
 from .service import Service
@@ -49,8 +57,11 @@ MAX_JSON_DEPTH = 64  # GitHub's payloads nest about 6 deep
 MAX_INTEGER = 2**63 - 1  # GitHub's ids are 64-bit; PostgreSQL's bigint holds them
 MIN_INTEGER = -(2**63)
 RETRY_AFTER_SECONDS = 30
-# After this long, the hand-off is left to the sweeper so the answer stays within GitHub's 10 s.
-HAND_OFF_CUTOFF_SECONDS = 5.0
+# One deadline from the request's arrival, inside GitHub's 10 s; each phase takes its timeout from it.
+WEBHOOK_DEADLINE_SECONDS = 8.0
+STORE_RESERVE_SECONDS = 2.5  # the lookups before storing leave this much for storing and answering
+MIN_STORE_SECONDS = 1.0  # less left than this: 503 before anything is stored
+HAND_OFF_MIN_SECONDS = 2.0  # less left than this after storing: the sweeper dispatches the job
 
 JSON_TYPES = ("application/json",)
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -272,37 +283,47 @@ def repository_refusal(settings: Any, event: str, repository: str | None) -> str
     return None
 
 
-def handle_delivery(service: Service, event: str, delivery_id: str, body: bytes, payload: dict[str, Any]) -> JSONResponse:
-    """Store and route one verified delivery (blocking I/O: run in a worker thread)."""
+def handle_delivery(
+    service: Service, event: str, delivery_id: str, body: bytes, payload: dict[str, Any], deadline: Deadline | None = None
+) -> JSONResponse:
+    """Route, store and hand off one verified delivery (blocking I/O: run in a worker thread).
+
+    Every phase takes its timeout from `deadline` (the request's, from its arrival): the lookups
+    leave STORE_RESERVE_SECONDS for storing, a delivery with less than MIN_STORE_SECONDS left is
+    refused with 503 before anything is stored, and the hand-off is left to the sweeper when less
+    than HAND_OFF_MIN_SECONDS is left.
+    """
     from .db import JobSpec, StoreDataError, StoreError
 
-    started = time.monotonic()
-    settings = service.settings
+    deadline = deadline or Deadline(WEBHOOK_DEADLINE_SECONDS)
     action, repository, issue_number, sender = summarise(payload)
-    refusal = repository_refusal(settings, event, repository)
-    if event == "ping":
-        decision = Decision(None, "ping")
-    elif refusal:
-        decision = Decision(None, refusal)
-    else:
-        decision = decide(event, payload, bot_login=settings.bot_login, configured_repository=settings.repository)
-        decision = _check_permission(service, decision)
+    try:
+        with deadline.keeping(STORE_RESERVE_SECONDS).active():
+            decision = route_delivery(service, event, payload, repository)
+    except StoreError as error:  # a lookup in the database failed: it is busy, so storing would fail too
+        log.error("delivery %s not routed: %s", delivery_id, error)
+        return _unavailable(error)
     job = None
     if decision.kind and decision.repository and decision.issue_number:
         job = JobSpec(decision.kind, decision.repository, decision.issue_number, decision.verify_permission_of)
+    if deadline.remaining() < MIN_STORE_SECONDS:
+        log.error("delivery %s not stored: %.1f s left of the webhook's deadline", delivery_id, deadline.remaining())
+        return _out_of_time()
     try:
-        result = service.store().record_delivery(
-            delivery_id=delivery_id,
-            event=event,
-            action=action,
-            repository=repository,
-            issue_number=issue_number,
-            sender_login=sender,
-            payload=body,
-            outcome="queued" if job else "ignored",
-            outcome_detail=decision.reason,
-            job=job,
-        )
+        with deadline.active():
+            result = service.store().record_delivery(
+                delivery_id=delivery_id,
+                event=event,
+                action=action,
+                repository=repository,
+                issue_number=issue_number,
+                sender_login=sender,
+                payload=body,
+                outcome="queued" if job else "ignored",
+                outcome_detail=decision.reason,
+                job=job,
+                engagement=engagement_of(decision, delivery_id),
+            )
     except StoreDataError as error:
         log.error("delivery %s refused by the database: %s", delivery_id, error)
         return _error(400, f"the database refused the payload: {error}")
@@ -315,22 +336,64 @@ def handle_delivery(service: Service, event: str, delivery_id: str, body: bytes,
         return JSONResponse({"status": "pong", "delivery": delivery_id})
     if job is None or result.job_id is None:
         return JSONResponse({"status": "ignored", "reason": decision.reason, "delivery": delivery_id})
-    if time.monotonic() - started > HAND_OFF_CUTOFF_SECONDS:
+    if deadline.remaining() < HAND_OFF_MIN_SECONDS:
         dispatched, detail = False, "stored late in GitHub's 10 s: the sweeper will dispatch it"
     else:
-        dispatched, detail = _hand_off(service, job, result.job_id)
+        with deadline.active():
+            dispatched, detail = _hand_off(service, job, result.job_id)
     return JSONResponse(
         {"status": "queued", "job": str(result.job_id), "kind": job.kind, "dispatched": dispatched, "detail": detail},
         status_code=202,
     )
 
 
-def _check_permission(service: Service, decision: Decision) -> Decision:
-    if not decision.permission_lookup or not decision.repository:
+def route_delivery(service: Service, event: str, payload: dict[str, Any], repository: str | None) -> Decision:
+    """What the delivery starts: the pure routing decision, then the lookups it asks for."""
+    settings = service.settings
+    if event == "ping":
+        return Decision(None, "ping")
+    refusal = repository_refusal(settings, event, repository)
+    if refusal:
+        return Decision(None, refusal)
+    decision = decide(event, payload, bot_login=settings.bot_login, configured_repository=settings.repository)
+    decision = _find_merged_issue(service, decision)
+    return _check_permission(service, decision)
+
+
+def _find_merged_issue(service: Service, decision: Decision) -> Decision:
+    """A deployment names only its commit: when that is the merge commit of the runtime's pull request, its issue."""
+    sha = decision.merge_commit_lookup
+    if not sha or not decision.repository:
         return decision
-    from .github import WRITE_PERMISSIONS
+    from .lifecycle.state import PullStates
+
+    merged = PullStates(service.store()).merged_pull_of(decision.repository, sha)
+    if merged is None:
+        return Decision(None, f"{decision.reason}; {sha[:12]} is not the merge commit of a runtime pull request")
+    issue, pull = merged
+    reason = f"deployment of {sha[:12]}, the merge commit of pull request #{pull} for issue #{issue}"
+    return Decision(decision.kind, reason, decision.repository, issue)
+
+
+def _out_of_time() -> JSONResponse:
+    message = (
+        "too little of GitHub's 10 s was left to store the delivery; nothing was stored and it will be "
+        "accepted when it is redelivered (Redeliver in the webhook's Recent Deliveries, or the REST API)"
+    )
+    return _error(503, message, {"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def _check_permission(service: Service, decision: Decision) -> Decision:
+    """The decision once the actor's access is known: looked up, or, for the issue's author, a writer's
+    engagement with the issue read from the database first (no lookup needed then)."""
+    if not decision.permission_lookup or not decision.repository or not decision.issue_number:
+        return decision
+    from .steering import STEERING_ROLES_TEXT, steers
 
     login = decision.permission_lookup
+    if decision.needs_writer_engagement and service.store().writer_engaged(decision.repository, decision.issue_number):
+        reason = f"{decision.reason}, with which a writer has engaged"
+        return replace(decision, reason=reason, permission_lookup=None)
     github = service.github()
     if github is None:
         return _verify_later(decision, login, "no GitHub credentials here")
@@ -338,20 +401,42 @@ def _check_permission(service: Service, decision: Decision) -> Decision:
         permission = github.collaborator_permission(decision.repository, login)
     except Exception as error:  # noqa: BLE001 - GitHub unreachable or failing: the agent checks again
         return _verify_later(decision, login, f"lookup failed: {error.__class__.__name__}")
-    if permission not in WRITE_PERMISSIONS:
-        return Decision(None, f"{login} has no write or triage access ({permission or 'none'})")
-    return Decision(decision.kind, f"{decision.reason} ({permission})", decision.repository, decision.issue_number)
+    if steers(permission):
+        reason = f"{decision.reason} ({permission})"
+        if decision.engagement:
+            reason += ": a writer engaged with the issue, so its author steers it"
+        return replace(decision, reason=reason, permission_lookup=None, permission=permission)
+    refusal = f"{login} has no {STEERING_ROLES_TEXT} access ({permission or 'none'})"
+    if decision.needs_writer_engagement:
+        refusal = (
+            f"{refusal} and no one with it has engaged with the issue yet (labelled it needs-clarification or "
+            "ready-for-dev, commented on, edited or assigned it): its author steers only then; stored, not routed"
+        )
+    return Decision(None, refusal)
 
 
 def _verify_later(decision: Decision, login: str, why: str) -> Decision:
     """Queue the job with the permission check left to the agent, which runs with its own token and fails closed."""
+    if decision.kind is None:
+        return Decision(None, f"{decision.reason}; {login}'s permission not checked ({why}): not recorded as engagement")
     reason = f"{decision.reason}; {login}'s permission not checked ({why}): the agent checks it before acting"
-    return Decision(decision.kind, reason, decision.repository, decision.issue_number, verify_permission_of=login)
+    return replace(decision, reason=reason, permission_lookup=None, verify_permission_of=login)
+
+
+def engagement_of(decision: Decision, delivery_id: str) -> Any:
+    """The writer's engagement the delivery shows, to store with it (`steering.py`), or None."""
+    from .db import Engagement
+
+    if not (decision.engagement and decision.actor and decision.permission and decision.repository and decision.issue_number):
+        return None
+    return Engagement(
+        decision.repository, decision.issue_number, decision.actor, decision.engagement, decision.permission, delivery_id
+    )
 
 
 def _hand_off(service: Service, job: Any, job_id: Any) -> tuple[bool, str]:
     """Dispatch the stored job. Whatever fails here, the job is stored and the sweeper dispatches it."""
-    from .db import StoreError
+    from .db import StoreError, held_reason
     from .jobs import dispatch
 
     store = service.store()
@@ -362,6 +447,9 @@ def _hand_off(service: Service, job: Any, job_id: Any) -> tuple[bool, str]:
     else:
         reason = "missing setting GITHUB_TOKEN (or GitHub App credentials): the sweeper will dispatch it"
     try:
+        switch = store.hold_if_paused(job_id)
+        if switch is not None:
+            return False, held_reason(switch)
         if github is None:
             store.mark_dispatch_failed(job_id, reason)
             return False, reason
@@ -386,8 +474,9 @@ def create_app(service: Service | None = None, *, body_timeout: float = BODY_TIM
 
     @app.post("/api/webhooks")
     async def receive(request: Request) -> JSONResponse:
+        deadline = Deadline(WEBHOOK_DEADLINE_SECONDS)
         try:
-            body = await read_body(request, timeout=body_timeout)
+            body = await read_body(request, timeout=deadline.budget(body_timeout))
         except BodyTooLargeError:
             return _error(413, f"body over {MAX_BODY_BYTES} bytes", {"Connection": "close"})
         except BodyTimeoutError:
@@ -408,7 +497,7 @@ def create_app(service: Service | None = None, *, body_timeout: float = BODY_TIM
         except PayloadError as error:
             return _error(error.status, error.reason)
         try:
-            return await run_in_threadpool(handle_delivery, service, event, delivery_id, raw_json, payload)
+            return await run_in_threadpool(handle_delivery, service, event, delivery_id, raw_json, payload, deadline)
         except (MissingSettingError, InvalidSettingError) as error:
             log.error("%s", error)
             return _error(500, str(error))

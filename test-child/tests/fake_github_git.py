@@ -445,6 +445,7 @@ class FakeGitHubGit:
             self.issues[number]["state"] = "closed"
             if merged:
                 self.bare.set_ref(pull["base"]["ref"], pull["head"]["sha"])
+                pull["merge_commit_sha"] = pull["head"]["sha"]  # a fast-forward: the base is now the head
             return pull
 
     def _new_review_comment(

@@ -5,10 +5,20 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
+import psycopg
+import pytest
+
+from osorganicai.db import Store
 from osorganicai.github import GitHubClient
 from osorganicai.labels import RUNTIME_MARKER
+from osorganicai.lifecycle import LifecycleContext
 from osorganicai.publishing.messages import pull_marker
 
 from .fake_github_git import FakeGitHubGit
@@ -66,6 +76,8 @@ def closed_event(github: FakeGitHubGit, pull: dict[str, Any], merged: bool) -> d
     payload["pull_request"].update(
         number=pull["number"], merged=merged, body=pull["body"], head={"ref": BRANCH, "sha": github.branch_head(BRANCH)}
     )
+    if merged:  # the fake merges by fast-forward: the merge commit is the head
+        payload["pull_request"]["merge_commit_sha"] = github.branch_head(BRANCH)
     payload["number"] = pull["number"]
     return payload
 
@@ -74,4 +86,61 @@ def deployment_event(github: FakeGitHubGit, state: str, url: str, log_url: str =
     payload = point_at(fixture("deployment_status.payload.json"), github)
     payload["deployment"].update(ref=BRANCH, sha=github.branch_head(BRANCH), environment="Preview")
     payload["deployment_status"].update(state=state, environment="Preview", environment_url=url, log_url=log_url)
+    return payload
+
+
+# -- fixtures and helpers shared by the lifecycle tests ---------------------------------------------
+@pytest.fixture(name="github")
+def github_fixture(tmp_path: Path) -> Iterator[FakeGitHubGit]:
+    """The fake GitHub with alice (write), mallory (read) and the runtime's bot (write)."""
+    with FakeGitHubGit(tmp_path / "github", bot_login=BOT) as fake:
+        fake.permissions.update({"alice": "write", "mallory": "read", BOT: "write"})
+        yield fake
+
+
+def context_for(github: FakeGitHubGit, store: Store, **kwargs: Any) -> LifecycleContext:
+    return LifecycleContext(repository=github.repository, github=github.client(), store=store, bot_login=BOT, **kwargs)
+
+
+def actions(database: str) -> list[tuple[str, str]]:
+    with psycopg.connect(database) as connection:
+        return connection.execute("select agent, action_type from public.agent_actions order by id").fetchall()
+
+
+@pytest.fixture(name="deployment")
+def deployment_fixture() -> Iterator[str]:
+    """A deployment's address, whose `/api/health` answers 200 with a JSON status."""
+    with healthy_deployment() as url:
+        yield url
+
+
+@contextmanager
+def healthy_deployment() -> Iterator[str]:
+    """Serve a deployment whose `/api/health` answers 200 with a JSON status for the time of the block; its address."""
+
+    class Health(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b'{"status": "ok", "database": "ok"}' if self.path == "/api/health" else b"not found"
+            self.send_response(200 if self.path == "/api/health" else 404)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Health)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def main_deployment_event(github: FakeGitHubGit, sha: str, state: str, url: str, log_url: str = "") -> dict[str, Any]:
+    """GitHub's documented deployment_status (a deployment of the default branch), for commit `sha`."""
+    payload = point_at(fixture("deployment_status.payload.json"), github)
+    payload["deployment"].update(ref="main", sha=sha)
+    payload["deployment_status"].update(state=state, environment_url=url, log_url=log_url)
     return payload

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -53,7 +54,10 @@ class FakeGitHub:
     refs: dict[str, str] = field(default_factory=lambda: {"main": "base-sha"})
     fail_dispatch: int = 0  # answer this many dispatches with 503
     fail_permission_lookups: bool = False  # answer permission lookups with 503 (GitHub down)
+    delay_seconds: float = 0.0  # served over HTTP: wait this long before each answer (a slow GitHub)
     calls: list[Call] = field(default_factory=list)
+    completed_runs: set[int] = field(default_factory=set)  # workflow runs that finished: cancel answers 409
+    cancelled_runs: list[int] = field(default_factory=list)
     bot_login: str = "hello-bot[bot]"
     _next_id: int = 1000
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -123,6 +127,11 @@ class FakeGitHub:
                 self.fail_dispatch -= 1
                 return 503, {"message": "Service Unavailable"}
             return 204, None
+        if (match := re.fullmatch(r"/actions/runs/(\d+)/cancel", rest)) and method == "POST":
+            if int(match.group(1)) in self.completed_runs:
+                return 409, {"message": "Cannot cancel a workflow run that is completed."}
+            self.cancelled_runs.append(int(match.group(1)))
+            return 202, {}
         if rest == "":
             return 200, {"full_name": self.repository, "default_branch": "main"}
         if match := re.fullmatch(r"/git/ref/heads/(.+)", rest):
@@ -173,6 +182,7 @@ class FakeGitHub:
                 length = int(self.headers.get("content-length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 status, data = fake.handle(self.command, self.path, json.loads(raw) if raw else None)
+                time.sleep(fake.delay_seconds)
                 payload = b"" if data is None else (data.encode() if isinstance(data, str) else json.dumps(data).encode())
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

@@ -3,53 +3,36 @@ shapes (GitHub's documented examples), a fake GitHub that keeps state and a real
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
 
 from osorganicai.cli import developer_mode
 from osorganicai.config import ConfigError, load_config
-from osorganicai.db import JobSpec, Store
+from osorganicai.db import JobSpec
 from osorganicai.github import GitHubError
 from osorganicai.jobs import JOB_KINDS
 from osorganicai.labels import RUNTIME_MARKER
-from osorganicai.lifecycle import LifecycleContext, PullStates, handle_event
+from osorganicai.lifecycle import PullStates, handle_event
 from osorganicai.lifecycle.context import answer_reviews, fix_context, review_context
 from osorganicai.routing import LIFECYCLE, decide
 
-from .fake_github_git import FakeGitHubGit
-from .lifecycle_support import (
+from .lifecycle_support import (  # noqa: F401 - the fixtures are used by name
     BOT,
     BRANCH,
+    actions,
     check_suite_event,
     closed_event,
+    context_for,
     deployment_event,
+    deployment_fixture,
     fixture,
+    github_fixture,
     review_comment_event,
     review_event,
     runtime_pull,
 )
-
-
-@pytest.fixture
-def github(tmp_path: Path) -> Iterator[FakeGitHubGit]:
-    with FakeGitHubGit(tmp_path / "github", bot_login=BOT) as fake:
-        fake.permissions.update({"alice": "write", "mallory": "read", BOT: "write"})
-        yield fake
-
-
-def context_for(github: FakeGitHubGit, store: Store, **kwargs: Any) -> LifecycleContext:
-    return LifecycleContext(repository=github.repository, github=github.client(), store=store, bot_login=BOT, **kwargs)
-
-
-def actions(database: str) -> list[tuple[str, str]]:
-    with psycopg.connect(database) as connection:
-        return connection.execute("select agent, action_type from public.agent_actions order by id").fetchall()
 
 
 def jobs(database: str) -> list[tuple[str, int]]:
@@ -84,7 +67,10 @@ def test_events_on_the_runtimes_branch_queue_a_lifecycle_job(event: str, name: s
     payload = fixture(name)
     repository = payload["repository"]["full_name"]
     as_documented = decide(event, payload, bot_login=BOT, configured_repository=repository)
-    assert as_documented.kind is None and "feature/issue-N" in as_documented.reason
+    if event == "deployment_status":  # a deployment of the default branch: its commit decides (test_deployments.py)
+        assert as_documented.issue_number is None and as_documented.merge_commit_lookup == payload["deployment"]["sha"]
+    else:
+        assert as_documented.kind is None and "feature/issue-N" in as_documented.reason
 
     holder = payload
     for key in branch_at[:-1]:
@@ -302,26 +288,6 @@ def test_a_pull_request_without_the_marker_is_not_the_runtimes(github, store) ->
 
 
 # -- deployments ------------------------------------------------------------------------------------
-@pytest.fixture
-def deployment() -> Iterator[str]:
-    class Health(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = b'{"status": "ok", "database": "ok"}' if self.path == "/api/health" else b"not found"
-            self.send_response(200 if self.path == "/api/health" else 404)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Health)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
 def test_a_preview_deployment_is_checked_and_its_health_commented(github, store, deployment) -> None:
     client = github.client()
     pull = runtime_pull(github, client)

@@ -14,7 +14,7 @@ from osorganicai.db import JobSpec, Store
 from .conftest import PostgresServer, apply_migrations
 from .support import fixture_bytes
 
-TABLES = ("webhook_events", "jobs", "conversations", "agent_actions", "code_generations", "pull_request_states")
+TABLES = ("webhook_events", "jobs", "conversations", "agent_actions", "code_generations", "pull_request_states", "agent_controls")
 
 
 def record(store: Store, delivery: str, job: JobSpec | None = None):
@@ -218,8 +218,10 @@ def test_agent_checks_a_permission_the_webhook_could_not(store: Store, fake_gith
     checked_later = store.get_job(store.create_job(JobSpec("product_owner", "Codertocat/Hello-World", 1, "stranger")))
     assert checked_later is not None and checked_later.verify_permission_of == "stranger"
     fake_github.permissions["stranger"] = "read"
-    assert "stranger has no write or triage access (read)" in (permission_refusal(github, checked_later) or "")
+    assert "stranger has no write, maintain or admin access (read)" in (permission_refusal(github, checked_later) or "")
     fake_github.permissions["stranger"] = "triage"
+    assert "stranger has no write, maintain or admin access (triage)" in (permission_refusal(github, checked_later) or "")
+    fake_github.permissions["stranger"] = "maintain"
     assert permission_refusal(github, checked_later) is None
     lookups = len([call for call in fake_github.calls if "/collaborators/" in call.path])
     already_checked = store.get_job(store.create_job(JobSpec("product_owner", "Codertocat/Hello-World", 2)))

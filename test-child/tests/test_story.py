@@ -6,7 +6,9 @@ scripted models:
 2. the Developer's proposal is published as a draft pull request;
 3. a red check suite starts a fix run; a green one makes the pull request ready for review;
 4. a change request starts a revise run that replies in the review thread;
-5. the merge closes the issue and ends the conversation, every step in `agent_actions`.
+5. the merge closes the issue and ends the conversation;
+6. the default branch's deployment of the merge commit is checked and commented on the issue, which is
+   then deployed; every step in `agent_actions`.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from osorganicai.webhook import create_app
 from .developer_support import BUGGY_LINE, FIXED_LINE, shop_files
 from .fake_github_git import FakeGitHubGit
 from .fake_models import OPENAI_KEY, Exchange, Say, ScriptedModel
-from .lifecycle_support import fixture
+from .lifecycle_support import deployment_fixture, fixture  # noqa: F401 - the fixture is used by name
 from .support import SECRET, ScriptedLLM, signed_headers
 from .test_developer_workflow import CHECKS, job_environment, run_command
 
@@ -180,7 +182,7 @@ def a_shop(github: FakeGitHubGit) -> None:
     github.permissions.update({"alice": "write", BOT: "write"})
 
 
-def test_an_issue_goes_from_opened_to_merged_and_done(tmp_path: Path, database: str, store) -> None:
+def test_an_issue_goes_from_opened_to_merged_done_and_deployed(tmp_path: Path, database: str, store, deployment) -> None:
     with FakeGitHubGit(tmp_path / "github", bot_login=BOT) as github:
         a_shop(github)
         story = Story(github, database, store, tmp_path)
@@ -287,10 +289,18 @@ def test_an_issue_goes_from_opened_to_merged_and_done(tmp_path: Path, database: 
         assert "done" in story.lifecycle(job)
         assert github.issues[ISSUE]["state"] == "closed" and github.issues[ISSUE]["labels"] == []
 
+        # 6. The default branch is deployed from the merge commit: its health is commented on the issue.
+        deployed = story.payload("deployment_status.payload.json")
+        deployed["deployment"].update(ref="main", sha=story.pull()["merge_commit_sha"])
+        deployed["deployment_status"].update(state="success", environment_url=deployment)
+        job = story.queued("deployment_status", deployed, "lifecycle")
+        assert "deployed" in story.lifecycle(job)
+        assert deployment in github.comments(ISSUE)[-1]["body"] and "`GET /api/health`: 200" in github.comments(ISSUE)[-1]["body"]
+
     with psycopg.connect(database) as connection:
         [(state,)] = connection.execute("select state from public.pull_request_states").fetchall()
         kinds = connection.execute("select kind, status from public.jobs order by created_at").fetchall()
-    assert state == "done"
+    assert state == "deployed"
     assert kinds == [
         ("product_owner", "succeeded"),
         ("product_owner", "succeeded"),
@@ -300,6 +310,7 @@ def test_an_issue_goes_from_opened_to_merged_and_done(tmp_path: Path, database: 
         ("lifecycle", "succeeded"),
         ("lifecycle", "succeeded"),
         ("revise", "succeeded"),
+        ("lifecycle", "succeeded"),
         ("lifecycle", "succeeded"),
     ]
     steps = [action for action in story.actions() if action[1] != "analysed_issue"]
@@ -314,6 +325,7 @@ def test_an_issue_goes_from_opened_to_merged_and_done(tmp_path: Path, database: 
         ("developer", "publish_published"),
         ("developer", "review_answered"),
         ("lifecycle", "done"),
+        ("lifecycle", "deployed"),
     ]:
         assert expected in steps, expected
         steps = steps[steps.index(expected) + 1 :]

@@ -161,17 +161,48 @@ def test_the_runtime_is_known_by_its_marker_not_by_its_login(client: TestClient,
     assert rows(database, "select count(*) from jobs") == [(1,)]
 
 
-def test_outsiders_need_write_or_triage_permission(client: TestClient, database: str, fake_github) -> None:
+def test_outsiders_need_write_maintain_or_admin_permission(client: TestClient, database: str, fake_github) -> None:
     payload = json.loads(fixture_bytes("issue_comment.created.payload.json"))
     payload["comment"]["author_association"] = "NONE"
     payload["comment"]["user"]["login"] = "stranger"
     body = json.dumps(payload).encode()
     refused = client.post("/api/webhooks", content=body, headers=signed_headers(body, "issue_comment", "out-1"))
-    assert refused.status_code == 200 and "no write or triage access" in refused.json()["reason"]
-    fake_github.permissions["stranger"] = "triage"
+    assert refused.status_code == 200 and "no write, maintain or admin access (none)" in refused.json()["reason"]
+    fake_github.permissions["stranger"] = "write"
     allowed = client.post("/api/webhooks", content=body, headers=signed_headers(body, "issue_comment", "out-2"))
     assert allowed.status_code == 202
     assert rows(database, "select count(*) from jobs") == [(1,)]
+
+
+@pytest.mark.parametrize("association", ["COLLABORATOR", "MEMBER", "NONE"])
+def test_triage_access_neither_starts_nor_steers_the_product_owner(
+    client: TestClient, database: str, fake_github, association: str
+) -> None:
+    # A triage collaborator's payload says COLLABORATOR (or MEMBER in an organisation): only the lookup tells.
+    fake_github.permissions["triager"] = "triage"
+    payload = json.loads(fixture_bytes("issue_comment.created.payload.json"))
+    payload["comment"]["author_association"] = association
+    payload["comment"]["user"]["login"] = "triager"
+    body = json.dumps(payload).encode()
+    response = client.post("/api/webhooks", content=body, headers=signed_headers(body, "issue_comment", "triage-1"))
+    assert response.status_code == 200 and "triager has no write, maintain or admin access (triage)" in response.json()["reason"]
+    assert "/repos/Codertocat/Hello-World/collaborators/triager/permission" in fake_github.paths("GET")
+    assert rows(database, "select count(*) from jobs") == [(0,)]
+    assert rows(database, "select outcome from webhook_events") == [("ignored",)]
+
+
+def test_a_writer_who_opened_the_issue_starts_the_product_owner(client: TestClient, database: str, fake_github) -> None:
+    # The issue's author is looked up like anyone: with write access, their own issue needs no engagement.
+    fake_github.permissions["reporter"] = "write"
+    payload = json.loads(fixture_bytes("issue_comment.created.payload.json"))
+    payload["issue"]["user"]["login"] = payload["comment"]["user"]["login"] = "reporter"
+    payload["comment"]["author_association"] = "COLLABORATOR"
+    body = json.dumps(payload).encode()
+    response = client.post("/api/webhooks", content=body, headers=signed_headers(body, "issue_comment", "author-1"))
+    assert response.status_code == 202
+    detail = rows(database, "select outcome_detail from webhook_events")[0][0]
+    assert "issue's author reporter on their own issue (write)" in detail
+    assert "/repos/Codertocat/Hello-World/collaborators/reporter/permission" in fake_github.paths("GET")
 
 
 def test_a_failed_permission_lookup_queues_the_job_for_the_agent_to_check(client: TestClient, database: str, fake_github) -> None:

@@ -25,6 +25,7 @@ from typing import Any
 from ..config import AgentConfig
 from ..developer.budget import RunBudget
 from ..developer.checks import CheckRunner
+from ..developer.controls import ControlPoll
 from ..developer.loop import DeveloperLoop, Interrupted, LoopOutcome, StopSignals
 from ..developer.record import Change, RecordError, Transcript, current_branch, describe_change, head_commit
 from ..developer.retrieval import RepositoryIndex
@@ -88,6 +89,7 @@ class DeveloperAgent(BaseAgent):
 
     mode = "developer"
     followup = ""  # the failing checks (fix) or the review (revise), shown to the model as untrusted text
+    controls: ControlPoll | None = None  # the pause switch and the job's budget factor, when the job has them
 
     def run(
         self,
@@ -231,6 +233,7 @@ class DeveloperAgent(BaseAgent):
             has_changes=lambda: bool(changed_paths()),
             max_answer_tokens=agent.max_tokens,
             temperature=agent.temperature,
+            controls=self.controls,
             metadata={
                 "issue_number": number,
                 "issue_title": clean_untrusted(issue.get("title")),
@@ -242,8 +245,14 @@ class DeveloperAgent(BaseAgent):
         """The issue as refined with the Product Owner: the conversation on the issue, the last
         refined description first. Comments are untrusted text and are fenced by the caller."""
         comments = self.github.list_comments(self.repository, int(issue["number"]))
+        # The Developer runs only on a `ready-for-dev` label added by a writer or by the runtime for
+        # someone who steers: a writer has engaged with the issue, so its author steers (`steering.py`).
         steering = Steering(
-            self.github, self.repository, issue_author=(issue.get("user") or {}).get("login"), bot_login=self.settings.bot_login
+            self.github,
+            self.repository,
+            issue_author=(issue.get("user") or {}).get("login"),
+            bot_login=self.settings.bot_login,
+            writer_engaged=True,
         )
         refined = ""
         conversation: list[str] = []

@@ -3,10 +3,12 @@
 It keeps the dialogue in `conversations`, so when a person answers in a comment, the next run
 analyses the answer together with the history. Questions go out as one comment with the
 `needs-clarification` label; a complete issue gets a refined description and `ready-for-dev`,
-which starts the Developer agent. Its own comments carry the runtime's hidden marker; comments
-from people who do not steer the issue (see `steering.py`) reach the model fenced and marked as
-information only. With a checkout of the repository at hand it searches the code
-(the Developer's read-only content search) so its questions are about this code base.
+which starts the Developer agent. While the agents are paused (`interventions.py`) an analysis is not
+acted on: the run ends `paused` and the job runs again when they resume. Its own comments carry the
+runtime's hidden marker; comments from people who do not steer the issue (see `steering.py`: the issue's
+author without write access steers once a writer has engaged with it) reach the model fenced and marked as
+information only. With a checkout of the repository at hand it searches the
+code (the Developer's read-only content search) so its questions are about this code base.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from .schemas import ProductOwnerAnalysis
 
 @dataclass(frozen=True)
 class ProductOwnerResult:
-    outcome: str  # "asked", "ready", "skipped" or "failed"
+    outcome: str  # "asked", "ready", "skipped", "paused" or "failed"
     detail: str = ""
 
 
@@ -58,6 +60,7 @@ class ProductOwnerAgent(BaseAgent):
             self.repository,
             issue_author=(issue.get("user") or {}).get("login"),
             bot_login=self.settings.bot_login,
+            writer_engaged=self.store.writer_engaged(self.repository, issue_number),
         )
         self._sync_comments(issue_number)
         history = self.store.conversation(self.repository, issue_number)
@@ -89,6 +92,9 @@ class ProductOwnerAgent(BaseAgent):
             },
             issue_number,
         )
+        paused = self._paused(issue_number)
+        if paused is not None:
+            return paused
         if analysis.needs_clarification:
             return self._ask_questions(issue_number, analysis, labels)
         return self._mark_ready(issue_number, analysis, labels)
@@ -97,6 +103,17 @@ class ProductOwnerAgent(BaseAgent):
     def _skip(self, issue_number: int, reason: str) -> ProductOwnerResult:
         self.log_action("skipped", {"reason": reason}, issue_number)
         return ProductOwnerResult("skipped", reason)
+
+    def _paused(self, issue_number: int) -> ProductOwnerResult | None:
+        """The run's end when the agents were paused while the model worked: nothing is posted."""
+        if self.store is None or self.job_id is None:
+            return None
+        switch = self.store.agent_switch()
+        if not switch.paused:
+            return None
+        reason = f"the agents were paused by {switch.changed_by or 'someone'}: the analysis was not posted"
+        self.log_action("paused", {"reason": reason}, issue_number)
+        return ProductOwnerResult("paused", reason)
 
     def _sync_comments(self, issue_number: int) -> None:
         """Mirror the issue's comments into `conversations` (each comment once)."""

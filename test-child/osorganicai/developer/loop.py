@@ -4,8 +4,9 @@ until it calls `finish` and the checks pass, or a budget runs out.
 The loop reads as its design (model, environment, loop): `run` repeats `step`; `step` is
 `query` then `execute`. Every way out is an outcome that keeps the work on disk: `ready`,
 `checks_failing`, `budget_exhausted` (with the budget's name; a SIGTERM or SIGINT counts as the
-budget `interrupted`) or `failed` (the provider gave up, or the model refused or stopped
-using tools).
+budget `interrupted`, the pause switch as `paused`) or `failed` (the provider gave up, or the model
+refused or stopped using tools). Before each step the loop follows its controls (`controls.py`): a
+raised budget applies at once, and a pause ends the run with its work kept.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from ..llm.base import (
 )
 from .budget import BudgetExhausted, RunBudget
 from .checks import CheckRunner, passed, report_for_model
+from .controls import PAUSED, ControlPoll, raised_budgets
 from .record import Transcript
 from .tools import Finish, ToolBox
 
@@ -142,6 +144,7 @@ class DeveloperLoop:
     max_answer_tokens: int = 8000
     temperature: float | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    controls: ControlPoll | None = None
     clock: Callable[[], float] = time.monotonic
     messages: list[Turn] = field(default_factory=list)
     timings: LoopTimings = field(default_factory=LoopTimings)
@@ -155,6 +158,7 @@ class DeveloperLoop:
         self.transcript.write("task", system=self.system_prompt, task=self.task_prompt, model=self.model)
         try:
             while True:
+                self.follow_controls()
                 self.budget.check()
                 outcome = self.step()
                 if outcome is not None:
@@ -167,6 +171,18 @@ class DeveloperLoop:
             return self._finished(LoopOutcome("failed", error=f"the model provider failed: {error}", remaining=self._remaining()))
         finally:
             self.timings.total_seconds = self.clock() - started
+
+    def follow_controls(self) -> None:
+        """Apply a raised budget, and stop as `paused` when the agents are paused (read every few seconds)."""
+        state = self.controls.poll() if self.controls is not None else None
+        if state is None:
+            return
+        limits = raised_budgets(self.limits, state.budget_factor)
+        if limits != self.budget.limits:
+            self.budget.limits = limits
+            self.transcript.write("budget_raised", factor=state.budget_factor, usage=self.budget.describe())
+        if state.paused:
+            raise BudgetExhausted(PAUSED, f"the agents were paused by {state.paused_by or 'someone'}")
 
     def step(self) -> LoopOutcome | None:
         response = self.query()

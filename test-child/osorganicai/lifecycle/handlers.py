@@ -8,10 +8,13 @@ transition in `agent_actions`:
   `max_fix_rounds` times, then asks a person and labels `needs-human`;
 - a review, a review comment or a comment on the pull request by someone who may steer (write,
   maintain or admin, looked up once per job) starts a `revise` run;
-- closed: merged makes the conversation done, closes the issue and removes the runtime's labels;
-  closed unmerged abandons it, and no further job runs for it;
-- deployment_status: success checks the deployment's `/api/health` and comments the URL and the
-  result; failure comments the state and the log link.
+- closed: merged makes the conversation done, keeps the merge commit, closes the issue and removes
+  the runtime's labels; closed unmerged abandons it, and no further job runs for it;
+- deployment_status of the pull request's branch (a preview) or of its merge commit (the default
+  branch, found by `PullStates.merged_pull_of`): success checks the deployment's `/api/health` and
+  comments the URL and the result, on the pull request for a preview and on the issue for the
+  default branch, whose conversation becomes `deployed`; failure comments the state and the log
+  link. Each deployment is commented once (`PullStates.claim_deployment`).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from ..jobs import FIX, REVISE, dispatch
 from ..labels import LABEL_NEEDS_HUMAN, RUNTIME_LABELS, is_runtime_text, same_login, with_marker
 from ..publishing.messages import pull_marker
 from ..routing import issue_of_branch
-from ..steering import STEERING_PERMISSIONS
+from ..steering import steers
 from .state import ABANDONED, DONE, OPEN, PullStates
 
 AGENT = "lifecycle"
@@ -68,7 +71,7 @@ class LifecycleContext:
         return self._permissions[key]
 
     def may_steer(self, login: str | None) -> bool:
-        return bool(login) and self.permission(str(login)) in STEERING_PERMISSIONS
+        return bool(login) and steers(self.permission(str(login)))
 
     def log(self, action: str, issue: int | None, payload: dict[str, Any]) -> None:
         self.store.log_action(
@@ -136,9 +139,13 @@ def find_pull(context: LifecycleContext, event: str, payload: dict[str, Any]) ->
             found = context.github.find_open_pull(context.repository, str(branch)) if branch else None
             number = found.number if found else None
     elif event == "deployment_status":
-        ref = _dict(payload.get("deployment")).get("ref")
-        found = context.github.find_open_pull(context.repository, str(ref)) if issue_of_branch(ref) else None
-        number = found.number if found else None
+        deployment = _dict(payload.get("deployment"))
+        if issue_of_branch(deployment.get("ref")):
+            found = context.github.find_open_pull(context.repository, str(deployment["ref"]))
+            number = found.number if found else None
+        elif isinstance(deployment.get("sha"), str):  # the default branch: the merge commit names the pull request
+            merged = context.states.merged_pull_of(context.repository, deployment["sha"])
+            number = merged[1] if merged else None
     if not isinstance(number, int):
         return None
     return runtime_pull(context.github.get_pull(context.repository, number))
@@ -252,6 +259,9 @@ def on_closed(context: LifecycleContext, event: str, payload: dict[str, Any], pu
         context.log("abandoned", pull.issue, {"pull_request": pull.number})
         return Outcome("abandoned", f"pull request #{pull.number} closed without merging: no further job runs")
     states.finish(context.repository, pull.issue, DONE)
+    merge_commit = pull.pull.get("merge_commit_sha") or _dict(payload.get("pull_request")).get("merge_commit_sha")
+    if isinstance(merge_commit, str) and merge_commit:
+        states.record_merge(context.repository, pull.issue, merge_commit)
     issue = context.github.get_issue(context.repository, pull.issue)
     closed_now = issue.get("state") != "closed"
     if closed_now:  # `Fixes #N` closes it only when merging into the default branch
@@ -262,26 +272,60 @@ def on_closed(context: LifecycleContext, event: str, payload: dict[str, Any], pu
         for label in RUNTIME_LABELS
         if context.github.remove_label(context.repository, number, label)
     ]
-    context.log("done", pull.issue, {"pull_request": pull.number, "closed_issue": closed_now, "labels_removed": removed})
+    details = {"pull_request": pull.number, "closed_issue": closed_now, "labels_removed": removed, "merge_commit": merge_commit}
+    context.log("done", pull.issue, details)
     return Outcome("done", f"pull request #{pull.number} merged; issue #{pull.issue} is done")
 
 
 # -- deployments ---------------------------------------------------------------------------------
+def is_merge_deployment(payload: dict[str, Any], pull: RuntimePull) -> bool:
+    """A deployment of the merged pull request's merge commit (the default branch), not of its branch."""
+    deployment = _dict(payload.get("deployment"))
+    sha = deployment.get("sha")
+    return (
+        issue_of_branch(deployment.get("ref")) is None
+        and bool(pull.pull.get("merged"))
+        and isinstance(sha, str)
+        and sha == pull.pull.get("merge_commit_sha")
+    )
+
+
 def on_deployment_status(context: LifecycleContext, event: str, payload: dict[str, Any], pull: RuntimePull) -> Outcome:
+    deployment = _dict(payload.get("deployment"))
     status = _dict(payload.get("deployment_status"))
     state = str(status.get("state") or "")
-    environment = str(status.get("environment") or _dict(payload.get("deployment")).get("environment") or "")
-    if state != "success":
-        link = status.get("log_url") or status.get("target_url") or "no log link given"
-        context.comment(pull.number, f"**Deployment** `{environment}`: {state}. Log: {link}")
-        context.log("deployment_failed", pull.issue, {"pull_request": pull.number, "state": state, "log": link})
-        return Outcome("deployment_failed", f"deployment {state}")
+    environment = str(status.get("environment") or deployment.get("environment") or "")
+    deployment_id, sha = deployment.get("id"), str(deployment.get("sha") or "")
+    if not isinstance(deployment_id, int):
+        return Outcome("ignored", "the deployment has no id")
+    of_main = is_merge_deployment(payload, pull)
+    target = pull.issue if of_main else pull.number  # the default branch's deployment closes the issue's story
     url = str(status.get("environment_url") or status.get("target_url") or "").rstrip("/")
-    if not url.startswith(("https://", "http://")):
+    if state == "success" and not url.startswith(("https://", "http://")):
         return Outcome("ignored", "the deployment gives no URL")
-    health = check_health(context, url + HEALTH_PATH)
-    context.comment(pull.number, f"**Deployment** `{environment}`: {url}\n\n`GET {HEALTH_PATH}`: {health}")
-    context.log("deployment_checked", pull.issue, {"pull_request": pull.number, "url": url, "health": health})
+    link = str(status.get("log_url") or status.get("target_url") or "no log link given")
+    claim = {"pull_request": pull.number, "state": state, "sha": sha, "environment": environment}
+    if not context.states.claim_deployment(context.repository, pull.issue, deployment_id, claim):
+        return Outcome("ignored", f"deployment {deployment_id} was already commented")
+    health = ""
+    try:
+        if state != "success":
+            context.comment(target, f"**Deployment** `{environment}` of {sha[:12]}: {state}. Log: {link}")
+        else:
+            health = check_health(context, url + HEALTH_PATH)
+            context.comment(target, f"**Deployment** `{environment}` of {sha[:12]}: {url}\n\n`GET {HEALTH_PATH}`: {health}")
+    except Exception:
+        context.states.release_deployment(context.repository, pull.issue, deployment_id)
+        raise
+    details = {**claim, "deployment": deployment_id, "commented_on": target}
+    if state != "success":
+        context.log("deployment_failed", pull.issue, {**details, "log": link})
+        return Outcome("deployment_failed", f"deployment {state}")
+    details.update(url=url, health=health)
+    if of_main and context.states.mark_deployed(context.repository, pull.issue, sha):
+        context.log("deployed", pull.issue, details)
+        return Outcome("deployed", f"issue #{pull.issue} deployed from {sha[:12]}: {url}: {health}")
+    context.log("deployment_checked", pull.issue, details)
     return Outcome("deployment_checked", f"{url}: {health}")
 
 
@@ -311,6 +355,11 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
+def acts_after_the_end(handler: Handler, payload: dict[str, Any], pull: RuntimePull) -> bool:
+    """The handlers that still act once the conversation ended: closed, and a deployment of the merge commit."""
+    return handler is on_closed or (handler is on_deployment_status and is_merge_deployment(payload, pull))
+
+
 def handle_event(context: LifecycleContext, event: str, payload: dict[str, Any]) -> Outcome:
     """Run the handler for one stored delivery on the runtime's pull request."""
     action = payload.get("action")
@@ -322,7 +371,7 @@ def handle_event(context: LifecycleContext, event: str, payload: dict[str, Any])
     if pull is None:
         return Outcome("ignored", "not the runtime's pull request (no marker in its body, or not its branch)")
     state = context.states.get(context.repository, pull.issue)
-    if state is not None and state.state != OPEN and handler is not on_closed:
+    if state is not None and state.state != OPEN and not acts_after_the_end(handler, payload, pull):
         return Outcome("ignored", f"the conversation on issue #{pull.issue} is {state.state}")
     if state is None:
         context.states.track(context.repository, pull.issue, pull.number, pull.branch)

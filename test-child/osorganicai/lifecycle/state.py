@@ -1,8 +1,15 @@
-"""Each issue's pull request state in `public.pull_request_states`: open, done (merged) or abandoned.
+"""Each issue's pull request state in `public.pull_request_states`: open, done (merged), deployed
+(merged, then deployed from the default branch) or abandoned.
 
 The row also counts fix rounds and remembers the head commit last marked ready and the last one
 sent to a fix run, so a head reported by several check suites is acted on once. Every change is a
 single conditional UPDATE, so two lifecycle jobs running at once cannot both start a fix round.
+
+A merged pull request's merge commit is kept (`merge_commit_sha`): a deployment of the default
+branch names only a commit, and `merged_pull_of` finds the issue it belongs to, falling back on the
+stored `pull_request` closed delivery when the lifecycle job has not recorded the merge yet (GitHub
+sends that delivery at once; a deployment comes after a build). `claim_deployment` makes each
+deployment commented once, however often its status is delivered or its job runs.
 """
 
 from __future__ import annotations
@@ -10,10 +17,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..db import Store
+from psycopg.types.json import Jsonb
 
-OPEN, DONE, ABANDONED = "open", "done", "abandoned"
+from ..db import Store
+from ..routing import issue_of_branch
+
+OPEN, DONE, DEPLOYED, ABANDONED = "open", "done", "deployed", "abandoned"
 UNFINISHED_JOB_STATUSES = ("pending", "dispatched", "running")
+MERGED_DELIVERY_DAYS = 7  # how far back a stored `pull_request` closed delivery is searched for a merge commit
+DEPLOYMENT_CLAIMED = "deployment_claimed"  # the agent_actions row that makes a deployment commented once
 
 
 @dataclass(frozen=True)
@@ -26,6 +38,7 @@ class PullState:
     fix_rounds: int
     last_fix_sha: str | None
     ready_sha: str | None
+    merge_commit_sha: str | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> PullState:
@@ -110,6 +123,103 @@ class PullStates:
                 (state, repository, issue_number),
             )
             return cursor.fetchone() is not None
+
+    def record_merge(self, repository: str, issue_number: int, merge_commit_sha: str) -> None:
+        """Keep the merged pull request's merge commit: deployments of it belong to this issue."""
+        with self.store.transaction() as cursor:
+            cursor.execute(
+                """
+                update public.pull_request_states set merge_commit_sha = %s
+                where repository = %s and issue_number = %s and merge_commit_sha is distinct from %s
+                """,
+                (merge_commit_sha, repository, issue_number, merge_commit_sha),
+            )
+
+    def merged_pull_of(self, repository: str, sha: str) -> tuple[int, int] | None:
+        """(issue, pull request number) of the runtime's merged pull request whose merge commit is `sha`."""
+        with self.store.transaction() as cursor:
+            cursor.execute(
+                """
+                select issue_number, pull_number from public.pull_request_states
+                where repository = %s and merge_commit_sha = %s
+                order by updated_at desc
+                limit 1
+                """,
+                (repository, sha),
+            )
+            row = cursor.fetchone()
+            if row is not None:
+                return int(row["issue_number"]), int(row["pull_number"])
+            cursor.execute(
+                """
+                select payload #>> '{pull_request,head,ref}' as branch, payload #>> '{pull_request,number}' as number
+                from public.webhook_events
+                where received_at > pg_catalog.now() - pg_catalog.make_interval(days => %s)
+                  and event = 'pull_request' and action = 'closed' and repository = %s
+                  and payload #>> '{pull_request,merged}' = 'true'
+                  and payload #>> '{pull_request,merge_commit_sha}' = %s
+                order by id desc
+                limit 1
+                """,
+                (MERGED_DELIVERY_DAYS, repository, sha),
+            )
+            row = cursor.fetchone()
+        issue = issue_of_branch(row["branch"]) if row else None
+        if row is None or issue is None or not str(row["number"] or "").isdigit():
+            return None
+        return issue, int(row["number"])
+
+    def mark_deployed(self, repository: str, issue_number: int, merge_commit_sha: str) -> bool:
+        """The merged conversation is deployed; False when it was abandoned (or is unknown)."""
+        with self.store.transaction() as cursor:
+            cursor.execute(
+                """
+                update public.pull_request_states
+                set state = 'deployed', merge_commit_sha = coalesce(merge_commit_sha, %s)
+                where repository = %s and issue_number = %s and state in ('open', 'done', 'deployed')
+                returning id
+                """,
+                (merge_commit_sha, repository, issue_number),
+            )
+            return cursor.fetchone() is not None
+
+    def claim_deployment(self, repository: str, issue_number: int, deployment_id: int, details: dict[str, Any]) -> bool:
+        """True once per deployment: the caller comments on it. Two jobs claiming at once are serialised
+        by a transaction-scoped advisory lock on the deployment."""
+        with self.store.transaction() as cursor:
+            cursor.execute(
+                "select pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(%s, 0))",
+                (f"osorganic deployment {repository} {deployment_id}",),
+            )
+            cursor.execute(
+                """
+                select 1 from public.agent_actions
+                where repository = %s and issue_number = %s and action_type = %s and payload ->> 'deployment' = %s
+                limit 1
+                """,
+                (repository, issue_number, DEPLOYMENT_CLAIMED, str(deployment_id)),
+            )
+            if cursor.fetchone() is not None:
+                return False
+            cursor.execute(
+                """
+                insert into public.agent_actions (agent, action_type, repository, issue_number, payload)
+                values ('lifecycle', %s, %s, %s, %s)
+                """,
+                (DEPLOYMENT_CLAIMED, repository, issue_number, Jsonb({**details, "deployment": str(deployment_id)})),
+            )
+            return True
+
+    def release_deployment(self, repository: str, issue_number: int, deployment_id: int) -> None:
+        """Undo a claim whose comment could not be posted, so that a later run comments."""
+        with self.store.transaction() as cursor:
+            cursor.execute(
+                """
+                delete from public.agent_actions
+                where repository = %s and issue_number = %s and action_type = %s and payload ->> 'deployment' = %s
+                """,
+                (repository, issue_number, DEPLOYMENT_CLAIMED, str(deployment_id)),
+            )
 
     def unfinished_job(self, repository: str, issue_number: int, kind: str) -> bool:
         """Whether a job of `kind` for the issue is still pending, dispatched or running."""

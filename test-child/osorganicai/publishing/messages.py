@@ -39,6 +39,8 @@ def status_line(proposal: Proposal) -> str:
         return "**Ready for review**: the checks pass."
     if proposal.status == "checks_failing":
         return "**Checks failing**: the run finished but the last round of checks still fails (see the table)."
+    if proposal.status == "budget_exhausted" and proposal.budget_exhausted == "paused":
+        return "**Paused**: a person paused the agents. The work so far is kept; the run goes on when they resume."
     if proposal.status == "budget_exhausted":
         remaining = clean_untrusted(proposal.remaining, 1000)
         which = clean_untrusted(proposal.budget_exhausted, 100) or "a budget"

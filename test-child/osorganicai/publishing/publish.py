@@ -1,7 +1,9 @@
 """`publish`: the only step that writes to GitHub for a Developer run. It reads a proposal folder,
 validates it, applies the patch to the issue's branch through the Git data API (fast-forward only,
 never over a person's commit), opens or updates the pull request, keeps one status comment on the
-issue, and records what happened.
+issue, and records what happened: a `code_generations` row and a `publish_<outcome>` action whose
+payload also keeps the proposal's title and summary, the patch's diff stat and the end of the run's
+transcript (`summary.publication_summary`), which the console shows.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from .patch_rules import (
     read_proposal_folder,
     touched_paths,
 )
+from .summary import publication_summary
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +71,7 @@ def publish(
 ) -> PublishResult:
     """Publish the proposal in `folder`. Raises ProposalError when the folder cannot be read (exit 2)."""
     proposal_folder = read_proposal_folder(folder, repository)
-    publication = Publication(proposal_folder.proposal, repository, github, store, bot_login)
+    publication = Publication(proposal_folder.proposal, repository, github, store, bot_login, folder=folder)
     try:
         try:
             patch = read_patch(proposal_folder, policy)
@@ -88,9 +91,17 @@ class Publication:
     """One proposal on its way to GitHub: each step is a method, the outcome is recorded once."""
 
     def __init__(
-        self, proposal: Proposal, repository: str, github: GitHubClient, store: Store | None, bot_login: str | None
+        self,
+        proposal: Proposal,
+        repository: str,
+        github: GitHubClient,
+        store: Store | None,
+        bot_login: str | None,
+        *,
+        folder: Path | None = None,
     ) -> None:
         self.proposal = proposal
+        self.folder = folder  # the proposal folder: its patch and transcript are summarised in the record
         self.repository = repository
         self.github = github
         self.store = store
@@ -307,12 +318,15 @@ class Publication:
                 "pull_request": result.pull_request_number if result else None,
                 "files": files[:200],
                 "proposal_status": proposal.status,
+                **publication_summary(proposal, self.folder),
             },
             repository=self.repository,
             issue_number=self.issue,
             job_id=job_id,
         )
-        if job_id is not None:
+        if job_id is not None and proposal.budget_exhausted == "paused":
+            self.store.pause_job(job_id, f"paused: {detail}"[:2000])  # queued again when the agents resume
+        elif job_id is not None:
             succeeded = outcome in ("published", "commented")
             self.store.finish_job(job_id, succeeded=succeeded, error=None if succeeded else detail)
 
