@@ -65,6 +65,20 @@ fn child_of_a_git_template_with(env: &TestEnv, extra: &[(&str, &str)]) -> (PathB
     (repo, env.path("kid"))
 }
 
+/// The child's own first line of `notes.txt`, committed: the edit a template change conflicts with, and the
+/// resolution that keeps it.
+fn commit_the_childs_first_line(env: &TestEnv, child: &Path, message: &str) {
+    std::fs::write(
+        child.join("notes.txt"),
+        "first line, as the child wants it\nsecond line\n",
+    )
+    .unwrap();
+    env.git(
+        child,
+        &[&IDENTITY[..], &["commit", "--quiet", "-am", message]].concat(),
+    );
+}
+
 /// Commits a new template version that rewrites `notes.txt`'s first line and `settings.txt`.
 fn release_version_2(env: &TestEnv, repo: &Path) {
     std::fs::write(
@@ -163,15 +177,7 @@ fn template_sync_commits_a_clean_update_on_its_branch() {
 fn template_sync_commits_conflicts_with_markers_and_lists_them() {
     let env = TestEnv::new();
     let (repo, child) = child_of_a_git_template(&env);
-    std::fs::write(
-        child.join("notes.txt"),
-        "first line, as the child wants it\nsecond line\n",
-    )
-    .unwrap();
-    env.git(
-        &child,
-        &[&IDENTITY[..], &["commit", "--quiet", "-am", "child edit"]].concat(),
-    );
+    commit_the_childs_first_line(&env, &child, "child edit");
     release_version_2(&env, &repo);
 
     let (outputs, body) = run_update_step(&env, &child, &repo);
@@ -405,15 +411,7 @@ fn run_conflicts_check(env: &TestEnv, folder: &Path) -> std::process::Output {
 fn the_template_conflicts_check_fails_until_the_committed_markers_are_resolved() {
     let env = TestEnv::new();
     let (repo, child) = child_of_a_git_template(&env);
-    std::fs::write(
-        child.join("notes.txt"),
-        "first line, as the child wants it\nsecond line\n",
-    )
-    .unwrap();
-    env.git(
-        &child,
-        &[&IDENTITY[..], &["commit", "--quiet", "-am", "child edit"]].concat(),
-    );
+    commit_the_childs_first_line(&env, &child, "child edit");
     let clean = run_conflicts_check(&env, &child);
     assert!(
         clean.status.success(),
@@ -435,15 +433,7 @@ fn the_template_conflicts_check_fails_until_the_committed_markers_are_resolved()
             .contains("1 file(s) still have template conflict markers")
     );
 
-    std::fs::write(
-        child.join("notes.txt"),
-        "first line, as the child wants it\nsecond line\n",
-    )
-    .unwrap();
-    env.git(
-        &child,
-        &[&IDENTITY[..], &["commit", "--quiet", "-am", "resolve"]].concat(),
-    );
+    commit_the_childs_first_line(&env, &child, "resolve");
     let resolved = run_conflicts_check(&env, &child);
     assert!(
         resolved.status.success(),
