@@ -33,5 +33,12 @@ class ConsoleOnDemand:
             return
         await self.webhook_app(scope, receive, send)
 
+    def __getattr__(self, name):
+        # Everything else is the webhook app's (`openapi()`, `routes`, `state`...): tools that load this
+        # module's `app` see the FastAPI application they expect.
+        if name in ("webhook_app", "console_app"):
+            raise AttributeError(name)
+        return getattr(self.webhook_app, name)
+
 
 app = ConsoleOnDemand(create_app())
