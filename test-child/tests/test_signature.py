@@ -1,3 +1,5 @@
+"""The webhook signature: GitHub's documented test vector, rotation secrets, and what is refused."""
+
 from osorganicai.signature import sign, verify
 
 # GitHub's documented test vector (docs: "Validating webhook deliveries").
